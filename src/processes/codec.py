@@ -1,0 +1,78 @@
+"""JSON encoding and decoding of the store, choosing the codec by size.
+
+Measured on the reference machine (docs/performance.md): importing orjson costs
+more than the stdlib's json, but it decodes and encodes large stores several
+times faster. Small stores therefore use the stdlib and large ones orjson; both
+give the same data. Collecting garbage is switched off while decoding, since the
+collector would otherwise walk the growing heap again and again.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+BIG = 256 * 1024
+"""From this many bytes on, orjson is used."""
+
+
+class DecodeError(ValueError):
+    """The bytes are not a JSON document; the message says where."""
+
+
+def loads(data: bytes) -> Any:
+    """Decode a JSON document from UTF-8 bytes (a BOM is an error)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise DecodeError("starts with a UTF-8 byte-order mark, which JSON does not allow")
+    if not data.strip():
+        raise DecodeError("empty file (a store is a JSON object; a crashed writer leaves this)")
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if len(data) >= BIG:
+            import orjson
+
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"malformed JSON: {exc}") from None
+        import json
+
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not UTF-8 text (byte {exc.start})") from None
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise DecodeError(
+                f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise DecodeError("malformed JSON: nested too deeply") from None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _reject_constant(name: str) -> Any:
+    import json
+
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def dumps(doc: Any, big: bool = False) -> bytes:
+    """Encode a document as indented UTF-8 JSON ending in a newline."""
+    if big:
+        import orjson
+
+        try:
+            return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+        except TypeError:
+            pass  # e.g. a lone surrogate read by the stdlib: fall through, lossless
+    import json
+
+    try:
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(doc, indent=2) + "\n").encode("ascii")

@@ -1,0 +1,386 @@
+"""The operations behind the commands, each one call on a :class:`~processes.store.Store`.
+
+Records are plain dicts (see :mod:`processes.timeline`). Every change runs as one
+locked read-modify-write; every failure is a :mod:`processes.errors` exception.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from . import timeline as tlm
+from .errors import (
+    AmbiguousTargetError,
+    LayerBusyError,
+    NotFoundError,
+    StateError,
+    TimeOrderError,
+    UsageError,
+)
+from .store import Document, Store
+from .uid import draw_uid
+
+Record = dict[str, Any]
+MAX_NAME = 200
+"""Longest process name or disruption type, in characters."""
+
+
+# -- checks ------------------------------------------------------------------------------
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A name is 1..200 printable characters without control characters or surrogates."""
+    if not name or not name.strip():
+        raise UsageError(f"the {what} must not be empty")
+    if len(name) > MAX_NAME:
+        raise UsageError(f"the {what} has {len(name)} characters; at most {MAX_NAME} are accepted")
+    for ch in name:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs", "Zl", "Zp"):
+            kind = "a lone surrogate" if cat == "Cs" else "a control character or line break"
+            raise UsageError(
+                f"the {what} contains {kind} (U+{ord(ch):04X}); "
+                "names are printable text on one line"
+            )
+    return name
+
+
+def check_layer(layer: int) -> int:
+    """A layer is an integer >= 0."""
+    if type(layer) is not int or layer < 0:
+        raise UsageError(f"invalid layer {layer!r}; a layer is an integer >= 0")
+    return layer
+
+
+def fmt_time(ts: int) -> str:
+    """Local time, for messages: ``2026-12-04 09:30:00``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def check_time(at: int | None, now: int, after: int | None = None, what: str = "time") -> int:
+    """``at`` (default ``now``), refused when in the future or before ``after``."""
+    if at is None:
+        at = now
+    if at > now:
+        raise TimeOrderError(f"the {what} {fmt_time(at)} is in the future (now: {fmt_time(now)})")
+    if after is not None and at < after:
+        raise TimeOrderError(
+            f"the {what} {fmt_time(at)} comes before {fmt_time(after)}, "
+            "the last event it must follow"
+        )
+    return at
+
+
+# -- selection ---------------------------------------------------------------------------
+
+
+def _label(rec: Record) -> str:
+    return f"{rec['uid']} ({rec['name']}, {tlm.state(rec)}, started {fmt_time(rec['timeline']['initialized'])})"
+
+
+def resolve(
+    doc: Document,
+    target: str | None,
+    want: Callable[[Record], bool] = tlm.is_active,
+    what: str = "active",
+    latest_by_name: bool = False,
+) -> Record:
+    """The record a target means: a UID; else the one ``want`` process of that name;
+    else (no target) the one ``want`` process.
+
+    With ``latest_by_name``, a name with no ``want`` process falls back to the
+    latest process of that name. Zero or several matches raise an error that
+    lists the candidates.
+    """
+    procs = doc.processes
+    if target is not None and target in procs:
+        rec: Record = procs[target]
+        return rec
+    pool = [r for r in procs.values() if target is None or r["name"] == target]
+    matches = [r for r in pool if want(r)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches and latest_by_name and pool:
+        return max(pool, key=lambda r: r["timeline"]["initialized"])
+    subject = "process" if target is None else f"process named {target!r}"
+    if not matches:
+        hint = ""
+        others = [r for r in procs.values() if tlm.is_active(r)] if target is None else pool
+        if others:
+            hint = "; candidates: " + ", ".join(_label(r) for r in _by_start(others)[:20])
+        elif target is not None:
+            hint = " (no UID or name matches)"
+        raise NotFoundError(f"no {what} {subject}{hint}")
+    listed = ", ".join(_label(r) for r in _by_start(matches))
+    raise AmbiguousTargetError(
+        f"{len(matches)} {what} {subject}es match; name one by UID: {listed}"
+        if target is None
+        else f"{len(matches)} {what} processes are named {target!r}; name one by UID: {listed}",
+        _by_start(matches),
+    )
+
+
+def _by_start(records: Iterable[Record]) -> list[Record]:
+    return sorted(records, key=lambda r: (r["timeline"]["initialized"], r["uid"]))
+
+
+@dataclass
+class Filter:
+    """What ``ls`` selects. ``state`` is running, paused, stopped or active."""
+
+    state: str | None = None
+    name: str | None = None
+    layer: int | None = None
+    since: int | None = None
+    until: int | None = None
+    limit: int | None = None
+
+
+def select(doc: Document, flt: Filter | None = None, now: int | None = None) -> list[Record]:
+    """Records matching ``flt``, ordered by start time (then UID).
+
+    ``since``/``until`` keep processes whose life overlaps the window. ``limit``
+    keeps the latest N (still in start order).
+    """
+    flt = flt or Filter()
+    now = int(time.time()) if now is None else now
+    out = []
+    for rec in doc.processes.values():
+        if flt.name is not None and rec["name"] != flt.name:
+            continue
+        if flt.layer is not None and tlm.layer_of(rec["uid"]) != flt.layer:
+            continue
+        if flt.state is not None:
+            st = tlm.state(rec)
+            if flt.state == "active" and st == "stopped":
+                continue
+            if flt.state != "active" and st != flt.state:
+                continue
+        tl = rec["timeline"]
+        end = now if tl["terminated"] == tlm.ONGOING else tl["terminated"]
+        if flt.since is not None and end < flt.since:
+            continue
+        if flt.until is not None and tl["initialized"] > flt.until:
+            continue
+        out.append(rec)
+    out = _by_start(out)
+    if flt.limit is not None:
+        out = out[-flt.limit :] if flt.limit > 0 else []
+    return out
+
+
+def active(doc: Document) -> list[Record]:
+    """The running and paused processes, by start time."""
+    return _by_start(r for r in doc.processes.values() if tlm.is_active(r))
+
+
+# -- changes -----------------------------------------------------------------------------
+
+
+@dataclass
+class Started:
+    """What ``start`` did: the new record, and the one it stopped when switching."""
+
+    record: Record
+    stopped: Record | None = None
+
+
+def start(
+    store: Store,
+    name: str,
+    layer: int = 0,
+    at: int | None = None,
+    switch: bool = False,
+    extra: dict[str, Any] | None = None,
+    now: int | None = None,
+) -> Started:
+    """Start a process named ``name`` on ``layer`` at ``at`` (default now).
+
+    On a layer >= 1 with an active process, raises :class:`LayerBusyError` unless
+    ``switch``, which stops that process at the same instant. ``extra`` keys are
+    added to the new record.
+    """
+    check_name(name)
+    check_layer(layer)
+    now = int(time.time()) if now is None else now
+    when = check_time(at, now, what="start time")
+    with store.transaction() as doc:
+        stopped = None
+        if layer >= 1:
+            busy = [
+                r
+                for r in doc.processes.values()
+                if tlm.is_active(r) and tlm.layer_of(r["uid"]) == layer
+            ]
+            if busy and not switch:
+                cur = busy[0]
+                raise LayerBusyError(
+                    f"layer {layer} is busy with {_label(cur)}; "
+                    "stop it first or use --switch",
+                    cur,
+                )
+            for cur in busy:
+                _stop_record(cur, when, now)
+                doc.put(cur)
+                stopped = cur
+        procs = doc.processes
+        uid = draw_uid(layer, procs.__contains__)
+        rec: Record = {
+            "name": name,
+            "uid": uid,
+            "timeline": {"initialized": when, "terminated": tlm.ONGOING, "disruptions": []},
+        }
+        if extra:
+            for key, value in extra.items():
+                rec.setdefault(key, value)
+        doc.put(rec)
+        return Started(rec, stopped)
+
+
+def _stop_record(rec: Record, at: int, now: int) -> None:
+    tl = rec["timeline"]
+    check_time(at, now, after=tlm.latest_event(tl), what=f"stop time of {rec['uid']}")
+    tlm.close_open(tl, at)
+    tl["terminated"] = at
+
+
+def _change(
+    store: Store,
+    target: str | None,
+    want: Callable[[Record], bool],
+    what: str,
+    apply: Callable[[Record], None],
+) -> Record:
+    with store.transaction() as doc:
+        rec = resolve(doc, target, want, what)
+        apply(rec)
+        doc.put(rec)
+        return rec
+
+
+def stop(
+    store: Store,
+    target: str | None = None,
+    at: int | None = None,
+    now: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Record:
+    """Stop a process, closing its open disruptions at the same time.
+
+    ``extra`` keys are set on the record (``proc run`` records its exit status).
+    """
+    now = int(time.time()) if now is None else now
+
+    def apply(rec: Record) -> None:
+        if not tlm.is_active(rec):
+            raise StateError(f"{_label(rec)} is already stopped")
+        _stop_record(rec, check_time(at, now, what="stop time"), now)
+        if extra:
+            rec.update(extra)
+
+    return _change(store, target, tlm.is_active, "active", apply)
+
+
+def pause(
+    store: Store,
+    target: str | None = None,
+    kind: str = "pause",
+    at: int | None = None,
+    now: int | None = None,
+) -> Record:
+    """Open a disruption of type ``kind``; a paused process gets a nested one."""
+    check_name(kind, "disruption type")
+    now = int(time.time()) if now is None else now
+
+    def apply(rec: Record) -> None:
+        if not tlm.is_active(rec):
+            raise StateError(f"{_label(rec)} is stopped; only an active process can be paused")
+        tl = rec["timeline"]
+        when = check_time(at, now, after=tlm.latest_event(tl), what="pause time")
+        tlm.add_pause(tl, kind, when)
+
+    return _change(store, target, tlm.is_active, "active", apply)
+
+
+def _is_paused(rec: Record) -> bool:
+    return tlm.state(rec) == "paused"
+
+
+def resume(
+    store: Store, target: str | None = None, at: int | None = None, now: int | None = None
+) -> Record:
+    """Close the innermost open disruption of a paused process."""
+    now = int(time.time()) if now is None else now
+
+    def apply(rec: Record) -> None:
+        if not _is_paused(rec):
+            raise StateError(f"{_label(rec)} is not paused")
+        tl = rec["timeline"]
+        when = check_time(at, now, after=tlm.latest_event(tl), what="resume time")
+        tlm.close_innermost(tl, when)
+
+    return _change(store, target, _is_paused, "paused", apply)
+
+
+def remove(store: Store, uids: list[str]) -> list[Record]:
+    """Remove the records with these UIDs, all or none; unknown UIDs raise NotFoundError."""
+    with store.transaction() as doc:
+        missing = [u for u in uids if u not in doc.processes]
+        if missing:
+            raise NotFoundError("no process with UID " + ", ".join(missing) + "; nothing removed")
+        gone = [doc.processes[u] for u in dict.fromkeys(uids)]
+        for rec in gone:
+            doc.delete(rec["uid"])
+        return gone
+
+
+def clear(store: Store) -> int:
+    """Remove every record (the mindmap stays); returns how many there were."""
+    with store.transaction() as doc:
+        return doc.clear()
+
+
+def link(store: Store, src: str, node: str, direction: bool | None = False) -> list[tuple[str, str]]:
+    """Add mindmap edges like :meth:`Mindmap.connect`; returns the edges that were new."""
+    from .model import Mindmap, _directed
+
+    check_name(src, "node name")
+    check_name(node, "node name")
+    with store.transaction() as doc:
+        mm = Mindmap(doc.mindmap)
+        new = [(a, b) for a, b in _directed(src, node, direction) if not mm.connected(a, b)]
+        if new or src not in mm.map or node not in mm.map:
+            mm.connect(src, node, direction)
+            doc.touch()
+        return new
+
+
+def unlink(
+    store: Store, src: str, node: str, direction: bool | None = False
+) -> list[tuple[str, str]]:
+    """Remove mindmap edges; returns those removed. NotFoundError when none existed."""
+    from .model import Mindmap, _directed
+
+    with store.transaction() as doc:
+        mm = Mindmap(doc.mindmap)
+        there = [(a, b) for a, b in _directed(src, node, direction) if mm.connected(a, b)]
+        if not there:
+            wanted = " and ".join(f"{a} -> {b}" for a, b in _directed(src, node, direction))
+            raise NotFoundError(f"no edge {wanted} in the mindmap")
+        mm.disconnect(src, node, direction)
+        doc.touch()
+        return there
+
+
+def latest_state(doc: Document) -> dict[str, str]:
+    """For each process name, the state of its latest process."""
+    best: dict[str, Record] = {}
+    for rec in doc.processes.values():
+        cur = best.get(rec["name"])
+        if cur is None or rec["timeline"]["initialized"] >= cur["timeline"]["initialized"]:
+            best[rec["name"]] = rec
+    return {name: tlm.state(rec) for name, rec in best.items()}
