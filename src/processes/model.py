@@ -64,6 +64,20 @@ class Mindmap:
                 removed += 1
         return removed
 
+    def roots(self) -> list[str]:
+        """Nodes to draw the map from: those no edge points to, then one node of
+        each part made only of cycles, so that every node is reachable from one."""
+        pointed = {b for edges in self.map.values() for b in edges}
+        out = [n for n in self.map if n not in pointed]
+        seen: set[str] = set()
+        for root in out:
+            seen.update(self.reachable(root))
+        for node in self.map:
+            if node not in seen:
+                out.append(node)
+                seen.update(self.reachable(node))
+        return out
+
     def reachable(self, start: str) -> list[str]:
         """Every node reachable from ``start`` (itself first), each once; cycles end."""
         seen = [start]

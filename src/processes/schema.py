@@ -38,8 +38,8 @@ def _timeline(
     if depth > MAX_DEPTH:
         yield where, f"disruptions nested deeper than {MAX_DEPTH} levels"
         return
-    init = tl.get("initialized")
-    term = tl.get("terminated")
+    init: Any = tl.get("initialized")
+    term: Any = tl.get("terminated")
     ok = True
     if not _is_int(init):
         yield _key(where, "initialized"), _time_problem(init)
@@ -67,7 +67,7 @@ def _timeline(
         yield _key(where, "disruptions"), f"expected a list, found {_kind(dis)}"
         return
     open_count = 0
-    me = (init, term) if ok else None
+    me: tuple[int, int] | None = (init, term) if ok else None
     for i, item in enumerate(dis):
         iw = f"{_key(where, 'disruptions')}[{i}]"
         if not isinstance(item, dict) or len(item) != 1:

@@ -330,7 +330,9 @@ class Store:
                 with open(prev, "rb") as fh:
                     old = fh.read()
             except FileNotFoundError:
-                raise StateError("nothing to undo: no change was recorded since the last undo")
+                raise StateError(
+                    "nothing to undo: no change was recorded since the last undo"
+                ) from None
             except OSError as exc:
                 raise StoreError(self.path, f"cannot read {prev}: {exc.strerror}") from None
             restored = self.decode(old)

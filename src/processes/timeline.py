@@ -31,8 +31,7 @@ def layer_of(uid: str) -> int:
 def children(tl: Timeline) -> Iterator[tuple[str, Timeline]]:
     """The (type, timeline) pairs of a timeline's direct disruptions, in order."""
     for item in tl.get("disruptions") or ():
-        for kind, sub in item.items():
-            yield kind, sub
+        yield from item.items()
 
 
 def open_chain(tl: Timeline) -> list[tuple[str, Timeline]]:

@@ -79,7 +79,8 @@ def check_time(at: int | None, now: int, after: int | None = None, what: str = "
 
 
 def _label(rec: Record) -> str:
-    return f"{rec['uid']} ({rec['name']}, {tlm.state(rec)}, started {fmt_time(rec['timeline']['initialized'])})"
+    started = fmt_time(rec["timeline"]["initialized"])
+    return f"{rec['uid']} ({rec['name']}, {tlm.state(rec)}, started {started})"
 
 
 def resolve(
@@ -98,9 +99,9 @@ def resolve(
     """
     procs = doc.processes
     if target is not None and target in procs:
-        rec: Record = procs[target]
-        return rec
-    pool = [r for r in procs.values() if target is None or r["name"] == target]
+        found: Record = procs[target]
+        return found
+    pool: list[Record] = [r for r in procs.values() if target is None or r["name"] == target]
     matches = [r for r in pool if want(r)]
     if len(matches) == 1:
         return matches[0]
@@ -344,7 +345,9 @@ def clear(store: Store) -> int:
         return doc.clear()
 
 
-def link(store: Store, src: str, node: str, direction: bool | None = False) -> list[tuple[str, str]]:
+def link(
+    store: Store, src: str, node: str, direction: bool | None = False
+) -> list[tuple[str, str]]:
     """Add mindmap edges like :meth:`Mindmap.connect`; returns the edges that were new."""
     from .model import Mindmap, _directed
 
