@@ -61,18 +61,18 @@ def _reject_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
-def dumps(doc: Any, big: bool = False) -> bytes:
-    """Encode a document as indented UTF-8 JSON ending in a newline."""
-    if big:
-        import orjson
+def dumps(doc: Any) -> bytes:
+    """Encode a document as indented UTF-8 JSON ending in a newline.
 
-        try:
-            return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
-        except TypeError:
-            pass  # e.g. a lone surrogate read by the stdlib: fall through, lossless
-    import json
+    orjson at every size: the stdlib's indenting encoder is pure Python and
+    costs more than importing orjson already at a thousand records.
+    """
+    import orjson
 
     try:
-        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(doc, indent=2) + "\n").encode("ascii")
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:
+        pass  # e.g. a lone surrogate read by the stdlib decoder: stay lossless
+    import json
+
+    return (json.dumps(doc, indent=2) + "\n").encode("ascii")

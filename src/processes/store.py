@@ -244,7 +244,7 @@ class Store:
 
     def write(self, doc: Document) -> None:
         """Atomically replace the file with ``doc`` (call with the lock held)."""
-        data = codec.dumps(doc.data, big=doc.size >= codec.BIG)
+        data = codec.dumps(doc.data)
         self._replace(data, keep_previous=True)
 
     def _replace(self, data: bytes, keep_previous: bool) -> None:

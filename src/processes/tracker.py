@@ -263,6 +263,10 @@ def _change(
         return rec
 
 
+_IDENTITY = frozenset({"name", "uid", "timeline"})
+"""Record keys an ``extra`` argument never replaces."""
+
+
 def stop(
     store: Store,
     target: str | None = None,
@@ -272,7 +276,8 @@ def stop(
 ) -> Record:
     """Stop a process, closing its open disruptions at the same time.
 
-    ``extra`` keys are set on the record (``proc run`` records its exit status).
+    ``extra`` keys are set on the record (``proc run`` records its exit status);
+    like in :func:`start`, they never replace ``name``, ``uid`` or ``timeline``.
     """
     now = int(time.time()) if now is None else now
 
@@ -281,7 +286,7 @@ def stop(
             raise StateError(f"{_label(rec)} is already stopped")
         _stop_record(rec, check_time(at, now, what="stop time"), now)
         if extra:
-            rec.update(extra)
+            rec.update((k, v) for k, v in extra.items() if k not in _IDENTITY)
 
     return _change(store, target, tlm.is_active, "active", apply)
 
