@@ -490,6 +490,39 @@ def graph(
 
 
 @app.command()
+def undo(ctx: typer.Context) -> None:
+    """Restore the store as it was before the last change (one level; no redo)."""
+    from . import tracker
+
+    done = tracker.undo(_state(ctx).open())
+    _state(ctx).say("undid the last change: " + done.describe())
+
+
+@app.command()
+def check(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Validate the store and list every fault with its JSON path; never writes.
+
+    Exits 0 when the store is valid, 3 otherwise.
+    """
+    from .check import check as find_faults
+    from .render import dumps_json
+
+    store = _state(ctx).open()
+    faults = find_faults(store)
+    if json:
+        print(dumps_json([{"path": where, "problem": problem} for where, problem in faults]))
+    else:
+        for where, problem in faults:
+            print(f"{where}: {problem}")
+    if faults:
+        from .render import say
+
+        say(f"proc: store {store.path}: {len(faults)} fault{'s' if len(faults) != 1 else ''}")
+        raise typer.Exit(3)
+    _state(ctx).say(f"store {store.path} is valid")
+
+
+@app.command()
 def times() -> None:
     """The accepted forms of TIME (--at, --since, --until)."""
     from .timespec import __doc__ as grammar

@@ -24,6 +24,11 @@ def _key(path: str, key: str) -> str:
     return f'{path}["{escaped}"]'
 
 
+def key_path(path: str, key: str) -> str:
+    """The JSON path of ``key`` inside the object at ``path``."""
+    return _key(path, key)
+
+
 def _is_int(value: Any) -> bool:
     # bool is an int subclass; a float (even 3.0) or NaN is not a time.
     return type(value) is int

@@ -220,8 +220,7 @@ def start(
             if busy and not switch:
                 cur = busy[0]
                 raise LayerBusyError(
-                    f"layer {layer} is busy with {_label(cur)}; "
-                    "stop it first or use --switch",
+                    f"layer {layer} is busy with {_label(cur)}; stop it first or use --switch",
                     cur,
                 )
             for cur in busy:
@@ -392,3 +391,49 @@ def latest_state(doc: Document) -> dict[str, str]:
         if cur is None or rec["timeline"]["initialized"] >= cur["timeline"]["initialized"]:
             best[rec["name"]] = rec
     return {name: tlm.state(rec) for name, rec in best.items()}
+
+
+@dataclass
+class Undone:
+    """What ``undo`` reverted: UIDs that the last change added, removed or changed."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    mindmap_changed: bool
+    other_changed: bool
+
+    def describe(self) -> str:
+        parts = []
+        for verb, uids in (
+            ("removed the added", self.added),
+            ("restored the removed", self.removed),
+            ("restored the changed", self.changed),
+        ):
+            if uids:
+                shown = ", ".join(uids[:10]) + (
+                    f" and {len(uids) - 10} more" if len(uids) > 10 else ""
+                )
+                parts.append(f"{verb} {shown}")
+        if self.mindmap_changed:
+            parts.append("restored the mindmap")
+        if self.other_changed and not parts:
+            parts.append("restored the file's other content")
+        return (
+            "; ".join(parts)
+            if parts
+            else "restored the previous content (no difference in records)"
+        )
+
+
+def undo(store: Store) -> Undone:
+    """Restore the store as it was before its last change (one level; no redo)."""
+    current, restored = store.undo()
+    now_p, old_p = current.data.get("processes", {}), restored.data.get("processes", {})
+    return Undone(
+        added=[u for u in now_p if u not in old_p],
+        removed=[u for u in old_p if u not in now_p],
+        changed=[u for u in now_p if u in old_p and now_p[u] != old_p[u]],
+        mindmap_changed=current.data.get("mindmap", {}) != restored.data.get("mindmap", {}),
+        other_changed=current.data != restored.data,
+    )
