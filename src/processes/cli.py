@@ -1,22 +1,23 @@
-"""``proc``: the command line. Each command parses, calls one library function, renders.
+"""``proc``: the Typer app. Each command parses its arguments and hands them to
+the matching function of :mod:`processes.commands`, which calls the library and
+renders. Library errors become messages and exit codes in one place
+(:func:`processes.commands.report`, called from :class:`_Group`).
 
-Errors are mapped to messages and exit codes in one place (:class:`_Group`):
-the library raises :class:`~processes.errors.ProcError` subclasses that carry
-their exit code. stdout carries data only; messages go to stderr.
+The hot commands usually never reach this module: :mod:`processes.entry` parses
+their simple forms itself, because importing Typer costs more than the rest of
+the command together.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
-from . import __version__
-from .errors import ProcError, UsageError
+from . import __version__, commands
+from .commands import State
+from .errors import ProcError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 the request cannot be done (not found, ambiguous, "
@@ -32,16 +33,11 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ProcError as exc:
-            fail(exc)
+            raise typer.Exit(commands.report(exc)) from None
         except BrokenPipeError:
-            _quiet_pipe()
+            from .entry import quiet_pipe
 
-
-def fail(exc: ProcError) -> NoReturn:
-    """Report ``exc`` on stderr and exit with its code."""
-    sys.stderr.write(f"proc: error: {exc.message}\n")
-    sys.stderr.flush()
-    raise typer.Exit(exc.exit_code)
+            quiet_pipe()
 
 
 app = typer.Typer(
@@ -53,25 +49,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-@dataclass
-class State:
-    """Options given before the command."""
-
-    store: str | None = None
-    quiet: bool = False
-
-    def open(self) -> Any:
-        from .store import Store
-
-        return Store(self.store)
-
-    def say(self, message: str) -> None:
-        if not self.quiet:
-            from .render import say
-
-            say(message)
 
 
 def _state(ctx: typer.Context) -> State:
@@ -163,30 +140,9 @@ AtOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _time(text: str | None, now: int) -> int | None:
-    if text is None:
-        return None
-    from .timespec import parse_time
-
-    return parse_time(text, now)
-
-
-def _now() -> int:
-    import time
-
-    return int(time.time())
-
-
-def _output(json: bool = False, jsonl: bool = False, now: int | None = None) -> Any:
-    from .render import Output
-
-    if json and jsonl:
-        raise UsageError("--json and --jsonl cannot be combined; choose one")
-    return Output(json=json, jsonl=jsonl, now=now)
-
-
-def _short(rec: dict[str, Any]) -> str:
-    return f"{rec['name']} ({rec['uid']})"
+def _done(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -195,7 +151,10 @@ def _short(rec: dict[str, Any]) -> str:
 @app.command()
 def start(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The process's name.", autocompletion=_complete_name)],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="The process's name.", autocompletion=_complete_name),
+    ],
     layer: Annotated[
         int,
         typer.Option(
@@ -209,15 +168,7 @@ def start(
     json: JsonOpt = False,
 ) -> None:
     """Start a process; prints its new UID (for uid=$(proc start NAME))."""
-    from . import tracker
-
-    st = _state(ctx)
-    now = _now()
-    done = tracker.start(st.open(), name, layer, _time(at, now), switch, now=now)
-    if done.stopped is not None:
-        st.say(f"stopped {_short(done.stopped)} (switch)")
-    st.say(f"started {_short(done.record)} on layer {layer}")
-    _output(json, now=now).uid(done.record)
+    _done(commands.start(_state(ctx), name, layer, at, switch, json))
 
 
 @app.command()
@@ -225,18 +176,7 @@ def stop(
     ctx: typer.Context, target: TargetArg = None, at: AtOpt = None, json: JsonOpt = False
 ) -> None:
     """Stop a process (its open pauses end at the same time); prints its UID."""
-    from . import tracker
-    from .render import fmt_duration
-    from .timeline import spans
-
-    st = _state(ctx)
-    now = _now()
-    rec = tracker.stop(st.open(), target, _time(at, now), now=now)
-    total, paused = spans(rec, now)
-    st.say(
-        f"stopped {_short(rec)} after {fmt_duration(total)} (active {fmt_duration(total - paused)})"
-    )
-    _output(json, now=now).uid(rec)
+    _done(commands.stop(_state(ctx), target, at, json))
 
 
 @app.command()
@@ -250,13 +190,7 @@ def pause(
     json: JsonOpt = False,
 ) -> None:
     """Pause a process; pausing a paused process nests a new disruption inside."""
-    from . import tracker
-
-    st = _state(ctx)
-    now = _now()
-    rec = tracker.pause(st.open(), target, kind, _time(at, now), now=now)
-    st.say(f"paused {_short(rec)} ({kind})")
-    _output(json, now=now).uid(rec)
+    _done(commands.pause(_state(ctx), target, kind, at, json))
 
 
 @app.command()
@@ -264,13 +198,7 @@ def resume(
     ctx: typer.Context, target: TargetArg = None, at: AtOpt = None, json: JsonOpt = False
 ) -> None:
     """Resume a paused process (closes its innermost open disruption)."""
-    from . import tracker
-
-    st = _state(ctx)
-    now = _now()
-    rec = tracker.resume(st.open(), target, _time(at, now), now=now)
-    st.say(f"resumed {_short(rec)}")
-    _output(json, now=now).uid(rec)
+    _done(commands.resume(_state(ctx), target, at, json))
 
 
 @app.command("ls")
@@ -308,34 +236,9 @@ def ls(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON object per line.")] = False,
 ) -> None:
     """List processes, ordered by start time."""
-    from . import tracker
-
-    states = [
-        s
-        for s, on in (
-            ("running", running),
-            ("paused", paused),
-            ("stopped", stopped),
-            ("active", active),
-        )
-        if on
-    ]
-    if len(states) > 1:
-        raise UsageError(
-            "choose at most one of --running, --paused, --stopped, --active; got "
-            + ", ".join("--" + s for s in states)
-        )
-    now = _now()
-    out = _output(json, jsonl, now)
-    flt = tracker.Filter(
-        state=states[0] if states else None,
-        name=name,
-        layer=layer,
-        since=_time(since, now),
-        until=_time(until, now),
-        limit=limit,
-    )
-    out.records(tracker.select(_state(ctx).open().read(), flt, now))
+    flags = (("running", running), ("paused", paused), ("stopped", stopped), ("active", active))
+    states = [s for s, on in flags if on]
+    _done(commands.ls(_state(ctx), states, name, layer, since, until, limit, json, jsonl))
 
 
 @app.command()
@@ -344,12 +247,7 @@ def show(ctx: typer.Context, target: TargetArg = None, json: JsonOpt = False) ->
 
     A name means its active process, else its latest one.
     """
-    from . import tracker
-
-    now = _now()
-    out = _output(json, now=now)
-    doc = _state(ctx).open().read()
-    out.record(tracker.resolve(doc, target, latest_by_name=True))
+    _done(commands.show(_state(ctx), target, json))
 
 
 @app.command()
@@ -361,26 +259,7 @@ def status(
     ] = False,
 ) -> None:
     """The active processes; exits 0 when at least one is active, 1 when none is."""
-    from . import tracker
-
-    now = _now()
-    out = _output(json, now=now)
-    running = tracker.active(_state(ctx).open().read())
-    if not quiet:
-        if running or out.is_json:
-            out.records(running)
-        else:
-            _state(ctx).say("no active process")
-    raise typer.Exit(0 if running else 1)
-
-
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(f"{question[:-1]}: refusing without --yes, since stdin is not a terminal")
-    if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
+    _done(commands.status(_state(ctx), json, quiet))
 
 
 @app.command()
@@ -398,34 +277,12 @@ def rm(
     ] = False,
 ) -> None:
     """Remove processes by UID, or all of them with --all. Prints the removed UIDs."""
-    from . import tracker
-
-    st = _state(ctx)
-    if all_ and uids:
-        raise UsageError("give UIDs or --all, not both")
-    if all_:
-        _confirm("Remove every process from the store?", yes)
-        count = tracker.clear(st.open())
-        st.say(f"removed {count} process{'es' if count != 1 else ''}")
-        return
-    if not uids:
-        raise UsageError("give at least one UID to remove, or --all")
-    _confirm(f"Remove {len(uids)} process{'es' if len(uids) != 1 else ''}?", yes)
-    gone = tracker.remove(st.open(), uids)
-    for rec in gone:
-        print(rec["uid"])
-    st.say(f"removed {', '.join(_short(r) for r in gone)}")
+    _done(commands.rm(_state(ctx), uids or [], all_, yes))
 
 
 DirBoth = Annotated[bool, typer.Option("--both", help="Both directions.")]
 DirReverse = Annotated[bool, typer.Option("--reverse", help="NODE -> SRC instead.")]
-NodeArg = Annotated[str, typer.Argument(autocompletion=_complete_name)]
-
-
-def _direction(both: bool, reverse: bool) -> bool | None:
-    if both and reverse:
-        raise UsageError("choose one of --both and --reverse")
-    return None if both else reverse
+NodeArg = Annotated[str, typer.Argument(metavar="NODE", autocompletion=_complete_name)]
 
 
 @app.command()
@@ -437,14 +294,7 @@ def link(
     reverse: DirReverse = False,
 ) -> None:
     """Add the edge SRC -> NODE to the mindmap."""
-    from . import tracker
-
-    st = _state(ctx)
-    new = tracker.link(st.open(), src, node, _direction(both, reverse))
-    if new:
-        st.say("linked " + ", ".join(f"{a} -> {b}" for a, b in new))
-    else:
-        st.say("already linked; nothing changed")
+    _done(commands.link(_state(ctx), src, node, both, reverse))
 
 
 @app.command()
@@ -456,11 +306,7 @@ def unlink(
     reverse: DirReverse = False,
 ) -> None:
     """Remove the edge SRC -> NODE from the mindmap."""
-    from . import tracker
-
-    st = _state(ctx)
-    gone = tracker.unlink(st.open(), src, node, _direction(both, reverse))
-    st.say("unlinked " + ", ".join(f"{a} -> {b}" for a, b in gone))
+    _done(commands.unlink(_state(ctx), src, node, both, reverse))
 
 
 @app.command()
@@ -473,29 +319,13 @@ def graph(
     json: JsonOpt = False,
 ) -> None:
     """Draw the mindmap as a tree, each node with the state of its latest process."""
-    from . import tracker
-    from .errors import NotFoundError
-    from .model import Mindmap
-
-    doc = _state(ctx).open().read()
-    mm = Mindmap(doc.data.get("mindmap", {}))
-    if node is not None and node not in mm.map:
-        raise NotFoundError(f"no node {node!r} in the mindmap")
-    out = _output(json)
-    if node is None:
-        out.graph(mm.map, mm.roots(), tracker.latest_state(doc))
-    else:
-        sub = {n: list(mm.connections(n)) for n in mm.reachable(node)}
-        out.graph(sub, [node], tracker.latest_state(doc))
+    _done(commands.graph(_state(ctx), node, json))
 
 
 @app.command()
 def undo(ctx: typer.Context) -> None:
     """Restore the store as it was before the last change (one level; no redo)."""
-    from . import tracker
-
-    done = tracker.undo(_state(ctx).open())
-    _state(ctx).say("undid the last change: " + done.describe())
+    _done(commands.undo(_state(ctx)))
 
 
 @app.command()
@@ -504,46 +334,10 @@ def check(ctx: typer.Context, json: JsonOpt = False) -> None:
 
     Exits 0 when the store is valid, 3 otherwise.
     """
-    from .check import check as find_faults
-    from .render import dumps_json
-
-    store = _state(ctx).open()
-    faults = find_faults(store)
-    if json:
-        print(dumps_json([{"path": where, "problem": problem} for where, problem in faults]))
-    else:
-        for where, problem in faults:
-            print(f"{where}: {problem}")
-    if faults:
-        from .render import say
-
-        say(f"proc: store {store.path}: {len(faults)} fault{'s' if len(faults) != 1 else ''}")
-        raise typer.Exit(3)
-    _state(ctx).say(f"store {store.path} is valid")
+    _done(commands.check(_state(ctx), json))
 
 
 @app.command()
 def times() -> None:
     """The accepted forms of TIME (--at, --since, --until)."""
-    from .timespec import __doc__ as grammar
-
-    print((grammar or "").split("Accepted forms", 1)[-1].strip())
-
-
-def main() -> None:
-    """The console entry point: the app, with a quiet end when stdout's reader goes away."""
-    try:
-        app()
-    except BrokenPipeError:
-        _quiet_pipe()
-
-
-def _quiet_pipe() -> NoReturn:
-    # `proc ls | head`: the reader left. Exit quietly, and keep Python from
-    # complaining when it flushes stdout at shutdown.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass
-    os._exit(0)
+    _done(commands.times())

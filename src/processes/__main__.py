@@ -1,0 +1,5 @@
+"""``python -m processes`` runs ``proc``."""
+
+from .entry import main
+
+main()
