@@ -201,6 +201,45 @@ def resume(
     _done(commands.resume(_state(ctx), target, at, json))
 
 
+@app.command()
+def run(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="The process's name.", autocompletion=_complete_name),
+    ],
+    command: Annotated[
+        list[str],
+        typer.Argument(metavar="-- CMD [ARGS]...", help="The command to run, after --."),
+    ],
+    layer: Annotated[int, typer.Option("--layer", "-l", min=0, help="Layer of the process.")] = 0,
+    switch: Annotated[
+        bool, typer.Option("--switch", help="Stop the layer's active process first.")
+    ] = False,
+    timeout: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            help="Stop CMD after DURATION (30s, 5m, 1h30m): SIGTERM, then SIGKILL; exit 124.",
+        ),
+    ] = None,
+    skip_if_running: Annotated[
+        bool,
+        typer.Option(
+            "--skip-if-running", help="Exit 1 without running CMD when NAME is already active."
+        ),
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Run CMD as process NAME: recorded from start to end; exits with CMD's status.
+
+    127 when CMD is not found, 126 when it cannot be executed, 124 when the
+    timeout expired, 128+N when it died of signal N.
+    """
+    _done(commands.run(_state(ctx), name, command, layer, switch, timeout, skip_if_running, json))
+
+
 @app.command("ls")
 def ls(
     ctx: typer.Context,

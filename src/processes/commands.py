@@ -124,6 +124,43 @@ def resume(st: State, target: str | None, at: str | None, json: bool) -> int:
     return 0
 
 
+def run(
+    st: State,
+    name: str,
+    argv: Sequence[str],
+    layer: int,
+    switch: bool,
+    timeout: str | None,
+    skip_if_running: bool,
+    json: bool,
+) -> int:
+    """Run ``argv`` as the process ``name``; returns the command's exit status."""
+    from .runner import run as run_command
+
+    seconds = None
+    if timeout is not None:
+        from .timespec import parse_duration
+
+        seconds = int(timeout) if timeout.isascii() and timeout.isdigit() else None
+        if seconds is None:
+            seconds = parse_duration(timeout)
+    result = run_command(st.open(), name, list(argv), layer, switch, seconds, skip_if_running)
+    rec = result.record
+    if result.error is not None:
+        sys.stderr.write(
+            f"proc: error: the command ran, but its end could not be recorded: "
+            f"{result.error.message}\n"
+        )
+    elif rec is not None:
+        if "error" in rec:
+            sys.stderr.write(f"proc: error: {rec['error']}\n")
+        if rec.get("timed_out"):
+            st.say(f"proc: {_short(rec)} timed out after {timeout}")
+        if json:
+            _output(True).uid(rec)
+    return result.status
+
+
 # -- looking ----------------------------------------------------------------------------
 
 

@@ -50,6 +50,14 @@ class LayerBusyError(ProcError):
         self.active = active
 
 
+class AlreadyActiveError(ProcError):
+    """A process of that name is active (``proc run --skip-if-running``)."""
+
+    def __init__(self, message: str, active: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.active = active
+
+
 # -- 2: usage ------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import timeline as tlm
 from .errors import (
+    AlreadyActiveError,
     AmbiguousTargetError,
     LayerBusyError,
     NotFoundError,
@@ -65,6 +66,8 @@ def check_time(at: int | None, now: int, after: int | None = None, what: str = "
     """``at`` (default ``now``), refused when in the future or before ``after``."""
     if at is None:
         at = now
+    if at < 0:
+        raise TimeOrderError(f"the {what} lies before 1970-01-01, the start of epoch time")
     if at > now:
         raise TimeOrderError(f"the {what} {fmt_time(at)} is in the future (now: {fmt_time(now)})")
     if after is not None and at < after:
@@ -198,29 +201,47 @@ def start(
     switch: bool = False,
     extra: dict[str, Any] | None = None,
     now: int | None = None,
+    unless_running: bool = False,
 ) -> Started:
     """Start a process named ``name`` on ``layer`` at ``at`` (default now).
 
     On a layer >= 1 with an active process, raises :class:`LayerBusyError` unless
-    ``switch``, which stops that process at the same instant. ``extra`` keys are
-    added to the new record.
+    ``switch``, which stops that process at the same instant. A start in the
+    past that would overlap a stopped process of the layer is refused too.
+    With ``unless_running``, raises :class:`AlreadyActiveError` when a process
+    named ``name`` is active (checked under the same lock as the start).
+    ``extra`` keys are added to the new record.
     """
     check_name(name)
     check_layer(layer)
     now = int(time.time()) if now is None else now
     when = check_time(at, now, what="start time")
     with store.transaction() as doc:
+        if unless_running:
+            same = [r for r in doc.processes.values() if r["name"] == name and tlm.is_active(r)]
+            if same:
+                raise AlreadyActiveError(
+                    f"not started: {_label(_by_start(same)[-1])} is still active", same
+                )
         stopped = None
         if layer >= 1:
-            busy = [
-                r
-                for r in doc.processes.values()
-                if tlm.is_active(r) and tlm.layer_of(r["uid"]) == layer
-            ]
+            on_layer = [r for r in doc.processes.values() if tlm.layer_of(r["uid"]) == layer]
+            busy = [r for r in on_layer if tlm.is_active(r)]
             if busy and not switch:
                 cur = busy[0]
                 raise LayerBusyError(
                     f"layer {layer} is busy with {_label(cur)}; stop it first or use --switch",
+                    cur,
+                )
+            later = [
+                r for r in on_layer if not tlm.is_active(r) and r["timeline"]["terminated"] > when
+            ]
+            if later:
+                cur = _by_start(later)[-1]
+                raise LayerBusyError(
+                    f"layer {layer} had {_label(cur)} until "
+                    f"{fmt_time(cur['timeline']['terminated'])}; a start at {fmt_time(when)} "
+                    "would overlap it",
                     cur,
                 )
             for cur in busy:
