@@ -1,7 +1,7 @@
 """``proc``: the Typer app. Each command parses its arguments and hands them to
 the matching function of :mod:`processes.commands`, which calls the library and
 renders. Library errors become messages and exit codes in one place
-(:func:`processes.commands.report`, called from :class:`_Group`).
+(:func:`processes.commands.report_error`, called from :class:`_Group`).
 
 The hot commands usually never reach this module: :mod:`processes.entry` parses
 their simple forms itself, because importing Typer costs more than the rest of
@@ -33,7 +33,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ProcError as exc:
-            raise typer.Exit(commands.report(exc)) from None
+            raise typer.Exit(commands.report_error(exc)) from None
         except BrokenPipeError:
             from .entry import quiet_pipe
 
@@ -359,6 +359,67 @@ def graph(
 ) -> None:
     """Draw the mindmap as a tree, each node with the state of its latest process."""
     _done(commands.graph(_state(ctx), node, json))
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", metavar="TIME", help="Window start (default: 7 days ago)."),
+    ] = None,
+    until: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--until", metavar="TIME", help="Window end (default: now)."),
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", metavar="name|day|layer", help="Group by name, day or layer.")
+    ] = "name",
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--name", help="Only processes with this name.", autocompletion=_complete_name
+        ),
+    ] = None,
+    json: JsonOpt = False,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+) -> None:
+    """Totals of active, paused and whole time over a window, by name, day or layer.
+
+    Only the part of each process inside the window counts; --by day splits at
+    local midnight.
+    """
+    _done(commands.report(_state(ctx), since, until, by, name, json, csv))
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+) -> None:
+    """Write the store (processes and mindmap) in the seed's JSON format."""
+    _done(commands.export(_state(ctx), output))
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE...", help="Files to merge (- for stdin).")
+    ],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite records whose UID is taken.")
+    ] = False,
+) -> None:
+    """Merge exported files into the store, in one change; nothing is overwritten.
+
+    A UID taken by a different record gets a new UID (unless --replace);
+    identical records are skipped; mindmap edges are merged.
+    """
+    _done(commands.import_(_state(ctx), files, replace))
 
 
 @app.command()

@@ -86,4 +86,5 @@ def dumps(doc: Any) -> bytes:
         pass  # e.g. a lone surrogate read by the stdlib decoder: stay lossless
     import json
 
-    return (json.dumps(doc, indent=2) + "\n").encode("ascii")
+    # allow_nan=False: NaN or Infinity written out would make a store no reader accepts.
+    return (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode("ascii")

@@ -4,7 +4,7 @@ Both the Typer app (:mod:`processes.cli`) and the fast start-up path
 (:mod:`processes.entry`) call these, so a command behaves the same whichever
 parsed it. Each parses its values, calls one library function and renders the
 result; each returns the exit code. Library errors are mapped to a message and
-an exit code in one place, :func:`report`.
+an exit code in one place, :func:`report_error`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .errors import NotFoundError, ProcError, UsageError
 Record = dict[str, Any]
 
 
-def report(exc: ProcError) -> int:
+def report_error(exc: ProcError) -> int:
     """Print ``exc`` on stderr as ``proc: error: ...``; returns its exit code."""
     sys.stderr.write(f"proc: error: {exc.message}\n")
     sys.stderr.flush()
@@ -218,6 +218,49 @@ def status(st: State, json: bool, quiet: bool) -> int:
         else:
             st.say("no active process")
     return 0 if running else 1
+
+
+def report(
+    st: State,
+    since: str | None,
+    until: str | None,
+    by: str,
+    name: str | None,
+    json: bool,
+    csv: bool,
+) -> int:
+    from .render import report_rows
+    from .report import report as make_report
+
+    if json and csv:
+        raise UsageError("--json and --csv cannot be combined; choose one")
+    now = _now()
+    out = _output(json, now=now)
+    doc = st.open().read()
+    rows = make_report(doc.processes.values(), _time(since, now), _time(until, now), by, name, now)
+    report_rows(out, rows, by, csv)
+    return 0
+
+
+def export(st: State, output: str | None) -> int:
+    from .exchange import export as do_export
+
+    count = do_export(st.open(), output)
+    if output not in (None, "-"):
+        st.say(f"exported {_plural(count, 'process', 'processes')} to {output}")
+    return 0
+
+
+def import_(st: State, files: Sequence[str], replace: bool) -> int:
+    from .exchange import import_files
+
+    if not files:
+        raise UsageError("give at least one file to import (- for stdin)")
+    result = import_files(st.open(), list(files), replace)
+    st.say("imported: " + result.describe())
+    for old, new in result.rekeyed:
+        st.say(f"  {old} -> {new}")
+    return 0
 
 
 # -- removing ---------------------------------------------------------------------------

@@ -18,9 +18,7 @@ def script(shell: str) -> str:
     """The completion script for ``shell`` (bash, zsh or fish)."""
     from typer._completion_shared import get_completion_script
 
-    text: str = get_completion_script(
-        prog_name="proc", complete_var="_PROC_COMPLETE", shell=shell
-    )
+    text: str = get_completion_script(prog_name="proc", complete_var="_PROC_COMPLETE", shell=shell)
     return text + "\n"
 
 

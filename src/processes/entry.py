@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             code = _run(*parsed)
         except ProcError as exc:
-            from .commands import report
+            from .commands import report_error
 
-            code = report(exc)
+            code = report_error(exc)
         sys.stdout.flush()
     except BrokenPipeError:
         quiet_pipe()

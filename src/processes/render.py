@@ -243,6 +243,51 @@ class Output:
         console().print(top)
 
 
+def report_rows(out: Output, rows: Sequence[Record], by: str, csv: bool = False) -> None:
+    """A report: JSON array, CSV with a header, plain lines, or a table with a total row."""
+    cols = [by, "active_s", "duration_s", "paused_s", "count"]
+    if out.is_json:
+        out.write(dumps_json(list(rows)))
+        return
+    if csv:
+        import csv as csvmod
+
+        writer = csvmod.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([row[c] for c in cols])
+        return
+    if out.mode == "plain":
+        for row in rows:
+            out.write("\t".join(_clean(str(row[c])) for c in cols))
+        return
+    from rich.table import Table
+
+    table = Table()
+    table.add_column(by.upper())
+    for col in ("ACTIVE", "DURATION", "PAUSED", "COUNT"):
+        table.add_column(col, justify="right")
+    sums = {c: sum(int(r[c]) for r in rows) for c in cols[1:]}
+    for row in rows:
+        table.add_row(
+            str(row[by]),
+            fmt_duration(row["active_s"]),
+            fmt_duration(row["duration_s"]),
+            fmt_duration(row["paused_s"]),
+            str(row["count"]),
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        fmt_duration(sums["active_s"]),
+        fmt_duration(sums["duration_s"]),
+        fmt_duration(sums["paused_s"]),
+        str(sums["count"]),
+        style="bold",
+    )
+    console().print(table)
+
+
 def _walk(tl: tlm.Timeline, depth: int) -> Iterable[tuple[int, str, tlm.Timeline]]:
     for kind, sub in tlm.children(tl):
         yield depth, kind, sub

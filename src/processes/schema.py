@@ -34,9 +34,7 @@ def _is_int(value: Any) -> bool:
     return type(value) is int
 
 
-def _timeline(
-    tl: Any, where: str, depth: int, parent: tuple[int, int] | None
-) -> Iterator[Fault]:
+def _timeline(tl: Any, where: str, depth: int, parent: tuple[int, int] | None) -> Iterator[Fault]:
     if not isinstance(tl, dict):
         yield where, f"expected an object (a timeline), found {_kind(tl)}"
         return
