@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +28,7 @@ def rec(timeline: dict[str, Any], uid: str = "0-abcd", name: str = "work") -> di
 
 
 @pytest.fixture
-def other_tz():
+def other_tz() -> Iterator[None]:
     """A local time zone far from UTC, to show that UTC output does not depend on it."""
     try:
         with pytest.MonkeyPatch.context() as mp:

@@ -10,6 +10,8 @@ the command together.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 import typer
@@ -38,6 +40,38 @@ class _Group(TyperGroup):
             from .entry import quiet_pipe
 
             quiet_pipe()
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the app; parse errors are shown in proc's own ``proc: error:`` form."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            lines = [f"proc: error: {exc.format_message()}"]
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                lines.append(ctx.get_usage())
+                lines.append(f"Try '{ctx.command_path} -h' for help.")
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 app = typer.Typer(

@@ -144,6 +144,7 @@ class Output:
         ]
 
     def _table(self, recs: Sequence[Record], title: str | None) -> None:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=title, show_lines=False)
@@ -163,8 +164,8 @@ class Output:
             e = self.enrich(r)
             tl = r["timeline"]
             table.add_row(
-                e["uid"],
-                e["name"],
+                escape(e["uid"]),
+                escape(e["name"]),
                 f"[{colour[e['state']]}]{e['state']}[/]",
                 str(e["layer"]),
                 fmt_local(tl["initialized"]),
@@ -261,6 +262,7 @@ def report_rows(out: Output, rows: Sequence[Record], by: str, csv: bool = False)
         for row in rows:
             out.write("\t".join(_clean(str(row[c])) for c in cols))
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table()
@@ -270,7 +272,7 @@ def report_rows(out: Output, rows: Sequence[Record], by: str, csv: bool = False)
     sums = {c: sum(int(r[c]) for r in rows) for c in cols[1:]}
     for row in rows:
         table.add_row(
-            str(row[by]),
+            escape(str(row[by])),
             fmt_duration(row["active_s"]),
             fmt_duration(row["duration_s"]),
             fmt_duration(row["paused_s"]),

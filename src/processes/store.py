@@ -308,7 +308,7 @@ class Store:
         except OSError:
             return
         for name in names:
-            if name.startswith(prefix) and name.endswith(".tmp"):
+            if _is_temp_name(name, prefix):
                 try:
                     os.unlink(os.path.join(directory, name))
                 except OSError:
@@ -343,6 +343,22 @@ class Store:
             except FileNotFoundError:
                 pass
             return current, restored
+
+
+def _is_temp_name(name: str, prefix: str) -> bool:
+    # Exactly "<prefix><pid>.<8 hex>.tmp", as _replace names them: a looser match
+    # would also take the temp file of a store named e.g. "<store>.2", in the
+    # middle of a write under that store's own lock.
+    if not (name.startswith(prefix) and name.endswith(".tmp")):
+        return False
+    pid, dot, tag = name[len(prefix) : -len(".tmp")].partition(".")
+    return (
+        bool(dot)
+        and pid.isdigit()
+        and pid.isascii()
+        and len(tag) == 8
+        and all(c in "0123456789abcdef" for c in tag)
+    )
 
 
 def _fsync_dir(directory: str) -> None:

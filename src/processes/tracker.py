@@ -66,14 +66,21 @@ def check_time(at: int | None, now: int, after: int | None = None, what: str = "
     """``at`` (default ``now``), refused when in the future or before ``after``."""
     if at is None:
         at = now
+    from .timespec import ACCEPTED
+
     if at < 0:
-        raise TimeOrderError(f"the {what} lies before 1970-01-01, the start of epoch time")
+        raise TimeOrderError(
+            f"the {what} lies before 1970-01-01, the start of epoch time; {ACCEPTED}"
+        )
     if at > now:
-        raise TimeOrderError(f"the {what} {fmt_time(at)} is in the future (now: {fmt_time(now)})")
+        raise TimeOrderError(
+            f"the {what} {fmt_time(at)} is in the future (now: {fmt_time(now)}); "
+            f"a time must be now or earlier; {ACCEPTED}"
+        )
     if after is not None and at < after:
         raise TimeOrderError(
             f"the {what} {fmt_time(at)} comes before {fmt_time(after)}, "
-            "the last event it must follow"
+            f"the last event it must follow; {ACCEPTED}"
         )
     return at
 
