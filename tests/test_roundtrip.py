@@ -11,6 +11,7 @@ inside an open parent.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import math
 import os
@@ -432,6 +433,7 @@ def test_unknown_keys_survive_a_rewrite_by_another_record(store_path: Path) -> N
     # Removing the new record and clearing the store keep them as well.
     assert Process.remove(new.uid, store_path) is True
     same(json.loads(store_path.read_text(encoding="utf-8")), doc)
+    gc.collect()  # storeAll takes every instance not yet collected, even another test's
     Process.storeAll(store_path)
     again = json.loads(store_path.read_text(encoding="utf-8"))
     same(again["processes"]["2-b7c9"], doc["processes"]["2-b7c9"])

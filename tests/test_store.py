@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import shutil
@@ -793,6 +794,8 @@ def test_a_failing_write_leaves_the_old_file_whole(
         before: bytes | None = store_path.read_bytes()
     else:
         before = None
+    gc.collect()  # storeAll takes every instance not yet collected, even another test's
+    unsaved = Process("unsaved", 0, 3, 4)  # live, so storeAll has something to write
     monkeypatch.setattr(os, call, _enospc)
     for writer in (
         lambda: Process("new", 0, 3, 4).write(store_path),
@@ -812,7 +815,8 @@ def test_a_failing_write_leaves_the_old_file_whole(
     # The next write works normally.
     p = Process("after", 0, 5, 6)
     p.write(store_path)
-    assert p.uid in Store(store_path).read().processes
+    Process.storeAll(store_path)
+    assert {p.uid, unsaved.uid} <= set(Store(store_path).read().processes)
 
 
 def test_short_writes_are_completed(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -872,3 +876,36 @@ def test_malformed_json_is_located_by_line_and_column(store_path: Path, pad: boo
     assert f"line {line}, column 14" in str(info.value)  # the second comma
     assert str(store_path) in str(info.value)
     assert store_path.read_bytes() == content
+
+
+BAD_RECORDS: list[tuple[str, dict[str, Any]]] = [
+    ("ends-before-start", record(initialized=300)),
+    ("time-float", record(initialized=1.5)),
+    ("time-boolean", record(terminated=False)),
+    ("disruption-outside", record(disruptions=[pause(150, 250)])),
+    ("open-in-stopped", record(disruptions=[pause(150, -1)])),
+    ("two-open", record(terminated=-1, disruptions=[pause(110, -1), pause(120, -1)])),
+    ("too-deep", {**record(), "timeline": nested(schema.MAX_DEPTH + 1)}),
+    ("bad-uid", record("1-xyz!")),
+    ("name-missing", {"uid": "1-abcd", "timeline": record()["timeline"]}),
+]
+
+
+@pytest.mark.parametrize("rec", [r for _, r in BAD_RECORDS], ids=[i for i, _ in BAD_RECORDS])
+def test_a_change_that_breaks_an_invariant_is_refused(
+    store_path: Path, rec: dict[str, Any]
+) -> None:
+    Process("kept", 0, 1, 2).write(store_path)
+    before = store_path.read_bytes()
+    with (
+        pytest.raises(processes.InvalidRecordError) as info,
+        Store(store_path).transaction() as doc,
+    ):
+        doc.put(rec)
+    assert info.value.exit_code == 2
+    assert isinstance(info.value, ValueError)
+    if "name" in rec:
+        with pytest.raises(processes.InvalidRecordError):
+            Process.load_dict(rec).write(store_path)
+    assert store_path.read_bytes() == before
+    assert leftovers(store_path.parent) == []

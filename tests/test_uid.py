@@ -205,6 +205,7 @@ def test_a_new_process_never_overwrites_another_record(store_path: Path) -> None
 
 
 def test_store_all_never_overwrites_another_record(store_path: Path) -> None:
+    gc.collect()  # storeAll takes every instance not yet collected, even another test's
     new = Process("New", 4, 5, 6)
     foreign = {"name": "Foreign", "uid": new.uid, "timeline": {"initialized": 1, "terminated": 2}}
     _write(store_path, {"processes": {new.uid: foreign}})

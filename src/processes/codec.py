@@ -10,7 +10,10 @@ collector would otherwise walk the growing heap again and again.
 from __future__ import annotations
 
 import gc
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 BIG = 256 * 1024
 """From this many bytes on, orjson is used."""

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from .errors import NotFoundError, ProcError, UsageError
 
-Record = dict[str, Any]
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+if TYPE_CHECKING:
+    Record = dict[str, Any]
 
 
 def report_error(exc: ProcError) -> int:
@@ -27,12 +30,12 @@ def report_error(exc: ProcError) -> int:
     return exc.exit_code
 
 
-@dataclass
 class State:
     """Options given before the command: ``--store`` and ``--quiet``."""
 
-    store: str | None = None
-    quiet: bool = False
+    def __init__(self, store: str | None = None, quiet: bool = False) -> None:
+        self.store = store
+        self.quiet = quiet
 
     def open(self) -> Any:
         from .store import Store

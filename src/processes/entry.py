@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 # command -> (positional names (all optional, or required with "!"),
 #             options taking a value {flag: key}, boolean flags {flag: key})

@@ -10,7 +10,9 @@ status the command line exits with (see the README's table):
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ProcError(Exception):

@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any
 
 from . import timeline as tlm
 
-Record = dict[str, Any]
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+if TYPE_CHECKING:
+    Record = dict[str, Any]
 
 
 def say(message: str) -> None:

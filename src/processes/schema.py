@@ -6,15 +6,32 @@ The store format is the seed's ``{"processes": {uid: record}}`` plus a top-level
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    Fault = tuple[str, str]
 
 MAX_DEPTH = 32
 """Deepest disruption nesting accepted (a process is depth 0)."""
 
-UID_RE = re.compile(r"(0|[1-9][0-9]*)-[0-9a-f]{4,}")
-Fault = tuple[str, str]
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_uid(value: object) -> bool:
+    """``LAYER-HEX``: a layer without leading zeros, at least four lowercase hex digits."""
+    if not isinstance(value, str):
+        return False
+    layer, sep, digits = value.partition("-")
+    return (
+        bool(sep)
+        and layer.isascii()
+        and layer.isdigit()
+        and (layer == "0" or layer[0] != "0")
+        and len(digits) >= 4
+        and _HEX.issuperset(digits)
+    )
 
 
 def _key(path: str, key: str) -> str:
@@ -110,7 +127,7 @@ def record_faults(uid: Any, rec: Any, where: str) -> Iterator[Fault]:
     if not isinstance(rec, dict):
         yield where, f"expected an object (a process record), found {_kind(rec)}"
         return
-    if not isinstance(uid, str) or not UID_RE.fullmatch(uid):
+    if not is_uid(uid):
         yield where, f"key {uid!r} is not a process UID (LAYER-HEX, at least 4 hex digits)"
     r_uid = rec.get("uid")
     if r_uid != uid:

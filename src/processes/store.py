@@ -20,12 +20,15 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from . import codec, schema
 from .errors import InvalidRecordError, LockTimeoutError, StoreError
+
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 ENV_STORE = "PROC_STORE"
 ENV_LOCK_TIMEOUT = "PROC_LOCK_TIMEOUT"

@@ -11,11 +11,14 @@ these functions compute everything the commands show.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
-Timeline = dict[str, Any]
-Record = dict[str, Any]
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    Timeline = dict[str, Any]
+    Record = dict[str, Any]
 
 ONGOING = -1
 

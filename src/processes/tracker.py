@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from . import timeline as tlm
 from .errors import (
@@ -25,7 +22,13 @@ from .errors import (
 from .store import Document, Store
 from .uid import draw_uid
 
-Record = dict[str, Any]
+TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+if TYPE_CHECKING:
+    Record = dict[str, Any]
 MAX_NAME = 200
 """Longest process name or disruption type, in characters."""
 
@@ -139,16 +142,24 @@ def _by_start(records: Iterable[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r["timeline"]["initialized"], r["uid"]))
 
 
-@dataclass
 class Filter:
     """What ``ls`` selects. ``state`` is running, paused, stopped or active."""
 
-    state: str | None = None
-    name: str | None = None
-    layer: int | None = None
-    since: int | None = None
-    until: int | None = None
-    limit: int | None = None
+    def __init__(
+        self,
+        state: str | None = None,
+        name: str | None = None,
+        layer: int | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int | None = None,
+    ) -> None:
+        self.state = state
+        self.name = name
+        self.layer = layer
+        self.since = since
+        self.until = until
+        self.limit = limit
 
 
 def select(doc: Document, flt: Filter | None = None, now: int | None = None) -> list[Record]:
@@ -192,12 +203,12 @@ def active(doc: Document) -> list[Record]:
 # -- changes -----------------------------------------------------------------------------
 
 
-@dataclass
 class Started:
     """What ``start`` did: the new record, and the one it stopped when switching."""
 
-    record: Record
-    stopped: Record | None = None
+    def __init__(self, record: Record, stopped: Record | None = None) -> None:
+        self.record = record
+        self.stopped = stopped
 
 
 def start(
@@ -421,15 +432,22 @@ def latest_state(doc: Document) -> dict[str, str]:
     return {name: tlm.state(rec) for name, rec in best.items()}
 
 
-@dataclass
 class Undone:
     """What ``undo`` reverted: UIDs that the last change added, removed or changed."""
 
-    added: list[str]
-    removed: list[str]
-    changed: list[str]
-    mindmap_changed: bool
-    other_changed: bool
+    def __init__(
+        self,
+        added: list[str],
+        removed: list[str],
+        changed: list[str],
+        mindmap_changed: bool,
+        other_changed: bool,
+    ) -> None:
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.mindmap_changed = mindmap_changed
+        self.other_changed = other_changed
 
     def describe(self) -> str:
         parts = []
