@@ -629,7 +629,7 @@ def test_stop_by_name_is_ambiguous_with_two_active_of_that_name(store_path: Path
     with unchanged(store_path):
         result = invoke("stop", "a")
     fails(result, 1, a1, a2)
-    assert "b (" not in result.stderr
+    assert "(b, " not in result.stderr  # the active "b" is not a candidate
 
 
 @pytest.mark.parametrize("command", ["pause", "resume", "show"])

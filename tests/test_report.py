@@ -277,8 +277,10 @@ def test_the_default_window_is_the_last_seven_days() -> None:
 
 
 def test_until_alone_means_the_seven_days_before_it() -> None:
+    # [NOW - 12 d, NOW - 5 d): all of "edge", "old" and "recent", none of "live".
     until = NOW - 5 * DAY
     assert report(_week_records(), until=until, now=NOW) == [
+        row("edge", 200, 200, 0, 1),
         row("old", 3600, 3600, 0, 1),
         row("recent", 3600, 3600, 0, 1),
     ]
@@ -316,7 +318,7 @@ def berlin() -> Iterator[None]:
 
 def utc(*fields: int) -> int:
     """Epoch seconds of a UTC wall-clock time ``(Y, M, D, h, m, s)``."""
-    return calendar.timegm((*fields, 0, 0, 0)[:6] + (0, 0, 0))
+    return calendar.timegm(fields)
 
 
 # Berlin: CET is UTC+1, CEST is UTC+2. On 2026-03-29 clocks go 02:00 -> 03:00 (23 h);

@@ -424,7 +424,8 @@ def test_unknown_keys_survive_a_rewrite_by_another_record(store_path: Path) -> N
     new = Process("new", 2, 1, 2)
     new.write(store_path)
     after = json.loads(store_path.read_text(encoding="utf-8"))
-    assert list(after) == ["format", "processes", "mindmap", "zukunft"]
+    # proc writes "processes" first (one record a line); the other keys keep their order.
+    assert list(after) == ["processes", "format", "mindmap", "zukunft"]
     assert after["format"] == 7
     assert after["zukunft"] == doc["zukunft"]
     assert after["mindmap"] == doc["mindmap"]
@@ -432,7 +433,7 @@ def test_unknown_keys_survive_a_rewrite_by_another_record(store_path: Path) -> N
     assert after["processes"][new.uid] == new.to_hierarchical_dict()
     # Removing the new record and clearing the store keep them as well.
     assert Process.remove(new.uid, store_path) is True
-    same(json.loads(store_path.read_text(encoding="utf-8")), doc)
+    same(json.loads(store_path.read_text(encoding="utf-8")), doc, ordered=False)
     gc.collect()  # storeAll takes every instance not yet collected, even another test's
     Process.storeAll(store_path)
     again = json.loads(store_path.read_text(encoding="utf-8"))

@@ -239,7 +239,7 @@ def test_timeout_terminates_the_command_and_exits_124(
     result = proc(run_env, "run", "job", "--timeout", spec, "--", "sleep", "30")
     elapsed = time.monotonic() - start
     assert result.returncode == 124
-    assert 0.9 <= elapsed < 8, elapsed
+    assert 0.9 <= elapsed < 15, elapsed
     assert "timed out" in err(result)
     rec = only_record(store_path)
     assert_stopped(rec)
@@ -271,7 +271,7 @@ def test_timeout_kills_a_command_that_ignores_sigterm(
     )
     elapsed = time.monotonic() - start
     assert result.returncode == 124
-    assert 1 + DEFAULT_GRACE - 0.5 <= elapsed < 1 + DEFAULT_GRACE + 8, elapsed
+    assert 1 + DEFAULT_GRACE - 0.5 <= elapsed < 1 + DEFAULT_GRACE + 15, elapsed
     rec = only_record(store_path)
     assert_stopped(rec)
     assert rec["exit_code"] is None
@@ -358,6 +358,40 @@ def test_forwarded_signal_that_kills_the_command(
     assert_stopped(rec)
     assert rec["exit_code"] is None
     assert rec["signal"] == "SIGTERM"
+
+
+def test_signal_right_after_the_start_is_recorded(
+    run_env: dict[str, str], store_path: Path, tmp_path: Path
+) -> None:
+    # A signal that arrives as soon as the start is in the store, while the
+    # command is still being spawned, must not leave the record running.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP) * 3:
+        store_path.unlink(missing_ok=True)
+        log = tmp_path / "stderr.txt"
+        with log.open("wb") as stderr:
+            runner = subprocess.Popen(
+                [str(PROC), "run", "job", "--", "sleep", "30"],
+                env=run_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        try:
+            deadline = time.monotonic() + 15
+            while not records(store_path):
+                assert time.monotonic() < deadline, "the start was not recorded"
+            runner.send_signal(sig)
+            runner.wait(timeout=15)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+                runner.wait()
+        assert runner.returncode == 128 + sig, (sig.name, log.read_text())
+        assert "Traceback" not in log.read_text()
+        rec = only_record(store_path)
+        assert_stopped(rec)
+        assert rec["exit_code"] is None
+        assert rec["signal"] == sig.name
 
 
 # -- the command's environment ----------------------------------------------------------

@@ -54,12 +54,14 @@ def _duplicate_faults(value: Any, where: str) -> list[Fault]:
 def faults_in_bytes(data: bytes) -> list[Fault]:
     """Every fault of a store file's content, in document order where possible."""
     try:
-        codec.loads(data)  # the same checks as loading: BOM, empty, malformed
+        plain = codec.loads(data)  # the same checks as loading: BOM, empty, malformed
     except codec.DecodeError as exc:
         return [("$", str(exc))]
     doc = json.loads(data.decode("utf-8"), object_pairs_hook=_pairs)
     faults = _duplicate_faults(doc, "$")
-    faults.extend(schema.document_faults(doc))
+    # The schema sees plain dicts, as loading does: it names a value's kind by its
+    # exact type, and would call an object "_Object".
+    faults.extend(schema.document_faults(plain))
     return faults
 
 

@@ -91,3 +91,16 @@ def dumps(doc: Any) -> bytes:
 
     # allow_nan=False: NaN or Infinity written out would make a store no reader accepts.
     return (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode("ascii")
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Compact JSON with no newline and no spaces (one store line)."""
+    import orjson
+
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        pass
+    import json
+
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")

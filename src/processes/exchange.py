@@ -2,10 +2,13 @@
 
 Export writes the seed's format (``processes`` and ``mindmap``) from a
 consistent copy taken under the lock. Import merges seed-format files in one
-atomic change: an absent UID is added; a record identical to one already stored
-(under any UID) is skipped; a record whose UID is taken by a different record is
-added under a new UID, so nothing is overwritten unless ``replace`` is asked.
-Mindmap edges are merged. Every file is validated before anything changes.
+atomic change: an absent UID is added; a record identical to the one stored under
+its UID is skipped; a record whose UID is taken by a different record is added
+under a new UID, so nothing is overwritten unless ``replace`` is asked -- unless
+it is already stored under another UID of its layer (re-keyed by an earlier
+import), when it is skipped. Mindmap edges are merged: nodes keep the file's
+order and edges are appended without duplicates. Every file is validated before
+anything changes.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ import sys
 from typing import Any
 
 from . import codec, schema
-from .errors import StoreError
-from .model import Mindmap
+from .errors import StoreError, UsageError
 from .store import Store
 from .uid import draw_uid
 
@@ -29,6 +31,9 @@ def export_document(store: Store) -> dict[str, Any]:
 
 def export(store: Store, output: str | None = None) -> int:
     """Write the export to ``output`` (atomically) or to stdout; returns the record count."""
+    if output == "":
+        # Store("") would mean the default store: never write an export over it.
+        raise UsageError("--output needs a file name (or - for stdout)")
     data = export_document(store)
     blob = codec.dumps(data)
     if output is None or output == "-":
@@ -41,6 +46,9 @@ def export(store: Store, output: str | None = None) -> int:
 
 def read_import(path: str) -> dict[str, Any]:
     """A validated seed-format document from ``path`` (``-`` for stdin)."""
+    if path == "":
+        # Store("") would mean the default store, not a file of that name.
+        raise UsageError("an empty file name was given to import (- for stdin)")
     if path == "-":
         data = sys.stdin.buffer.read()
     else:
@@ -60,9 +68,11 @@ def read_import(path: str) -> dict[str, Any]:
 
 
 def _fingerprint(rec: dict[str, Any]) -> bytes:
+    # The record without its UID's hex part: the same process re-keyed on its layer.
     import json
 
-    return json.dumps({k: v for k, v in rec.items() if k != "uid"}, sort_keys=True).encode()
+    body = {k: v for k, v in rec.items() if k != "uid"}
+    return json.dumps([str(rec["uid"]).partition("-")[0], body], sort_keys=True).encode()
 
 
 class ImportResult:
@@ -97,7 +107,9 @@ def import_files(store: Store, paths: list[str], replace: bool = False) -> Impor
         for incoming in docs:
             for uid, rec in incoming.get("processes", {}).items():
                 fp = _fingerprint(rec)
-                if uid in procs and procs[uid] == rec or (fp in seen and not replace):
+                # Only a taken UID is looked up by content: an absent UID is always
+                # added, even when another process has the same name and times.
+                if uid in procs and (procs[uid] == rec or (fp in seen and not replace)):
                     result.skipped += 1
                     continue
                 if uid in procs and not replace:
@@ -112,14 +124,20 @@ def import_files(store: Store, paths: list[str], replace: bool = False) -> Impor
                     result.added += 1
                 doc.put(rec)
                 seen.add(fp)
-            mm = Mindmap(doc.mindmap)
-            for node, edges in incoming.get("mindmap", {}).items():
-                if node not in mm.map:
-                    mm.map[node] = []
+            # Nodes first, in the file's order, then the edges: creating an edge's
+            # target as a node on the way would reorder (or add to) the map, and an
+            # export imported into an empty store would no longer export the same.
+            mm = doc.mindmap
+            theirs = incoming.get("mindmap", {})
+            for node in theirs:
+                if node not in mm:
+                    mm[node] = []
                     doc.touch()
+            for node, edges in theirs.items():
+                mine = mm[node]
                 for target in edges:
-                    if not mm.connected(node, target):
-                        mm.connect(node, target, False)
+                    if target not in mine:
+                        mine.append(target)
                         result.edges += 1
                         doc.touch()
     return result

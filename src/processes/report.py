@@ -30,7 +30,7 @@ def _day_starts(lo: int, hi: int) -> list[tuple[str, int, int]]:
         if start > hi:
             break
         out.append((label, start, end))
-        if end > hi:
+        if end >= hi:  # a window ending at midnight does not reach into the next day
             break
         nxt = time.localtime(end)
         y, m, d = nxt.tm_year, nxt.tm_mon, nxt.tm_mday

@@ -59,26 +59,80 @@ def run(
         from .errors import UsageError
 
         raise UsageError("give the command to run after --, e.g. proc run backup -- ./backup.sh")
-    started = tracker.start(
-        store,
-        name,
-        layer,
-        switch=switch,
-        extra={"command": list(argv)},
-        unless_running=skip_if_running,
-    )
-    uid = started.record["uid"]
-    env = dict(os.environ, PROC_UID=uid, PROC_STORE=os.path.abspath(store.path))
-    outcome: dict[str, Any]
-    status: int
-    try:
-        outcome, status = _execute(argv, env, timeout, grace)
-    except BaseException:
-        # proc itself is going down (e.g. an unexpected error): still close the record.
-        _finish(store, uid, {"exit_code": None, "signal": None})
-        raise
-    record, error = _finish(store, uid, outcome)
+    # Signals are caught from before the start is recorded until after the end
+    # is: one that arrives before the command runs is held (see _Forwarder), so
+    # proc run never dies between the two writes and leaves the record running.
+    with _Forwarder() as fwd:
+        started = tracker.start(
+            store,
+            name,
+            layer,
+            switch=switch,
+            extra={"command": list(argv)},
+            unless_running=skip_if_running,
+        )
+        uid = started.record["uid"]
+        if fwd.pending:
+            # Told to stop before the command started (e.g. while waiting for the
+            # store's lock): do not start it.
+            signum = fwd.pending[0]
+            name_ = signal.Signals(signum).name
+            record, error = _finish(
+                store,
+                uid,
+                {
+                    "exit_code": None,
+                    "signal": name_,
+                    "error": f"{name_} received before the command started; it was not run",
+                },
+            )
+            return RunResult(record, 128 + signum, error)
+        env = dict(os.environ, PROC_UID=uid, PROC_STORE=os.path.abspath(store.path))
+        outcome: dict[str, Any]
+        status: int
+        try:
+            outcome, status = _execute(argv, env, timeout, grace, fwd)
+        except BaseException:
+            # proc itself is going down (e.g. an unexpected error): still close the record.
+            _finish(store, uid, {"exit_code": None, "signal": None})
+            raise
+        record, error = _finish(store, uid, outcome)
     return RunResult(record, status, error)
+
+
+class _Forwarder:
+    """While entered, SIGINT, SIGTERM and SIGHUP go to the attached child.
+
+    Before a child is attached they are held in ``pending`` and sent to it on
+    :meth:`attach`; after it has ended they are dropped (proc run is finishing).
+    """
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.pending: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Forwarder:
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in FORWARDED}
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.child is None:
+            self.pending.append(signum)
+            return
+        try:
+            self.child.send_signal(signum)
+        except OSError:
+            pass
+
+    def attach(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        while self.pending:
+            self._handle(self.pending.pop(0), None)
 
 
 def _finish(
@@ -92,7 +146,11 @@ def _finish(
 
 
 def _execute(
-    argv: list[str], env: dict[str, str], timeout: float | None, grace: float
+    argv: list[str],
+    env: dict[str, str],
+    timeout: float | None,
+    grace: float,
+    fwd: _Forwarder,
 ) -> tuple[dict[str, Any], int]:
     try:
         child = subprocess.Popen(argv, env=env)
@@ -109,34 +167,23 @@ def _execute(
             },
             EXIT_CANNOT_EXECUTE,
         )
-
-    def forward(signum: int, _frame: Any) -> None:
-        try:
-            child.send_signal(signum)
-        except OSError:
-            pass
-
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
+    fwd.attach(child)
     timed_out = False
-    try:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            child.wait(timeout=left)
+            break
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            child.terminate()
             try:
-                child.wait(timeout=left)
-                break
+                child.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                timed_out = True
-                child.terminate()
-                try:
-                    child.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-                break
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+                child.kill()
+                child.wait()
+            break
     code = child.returncode
     outcome: dict[str, Any] = {"exit_code": code if code >= 0 else None}
     if code < 0:

@@ -73,13 +73,52 @@ class Document:
 
     Unknown keys, top-level or in a record, are kept as they are. Mutating
     helpers validate what they touch and mark the document as changed.
+
+    A document read from bytes proc wrote itself starts *lazy*: records stay
+    undecoded until one is asked for (:meth:`get`, :meth:`active`), and a write
+    splices the changed lines into the old bytes. Touching :attr:`data` or
+    :attr:`processes` decodes everything once; from then on it is a plain dict.
     """
 
-    def __init__(self, data: dict[str, Any], path: str, size: int = 0) -> None:
-        self.data = data
+    def __init__(
+        self, data: dict[str, Any] | None, path: str, size: int = 0, raw: bytes | None = None
+    ) -> None:
+        from .layout import Layout
+
+        self._data = data
+        self._layout = Layout(raw) if data is None and raw is not None else None
+        if data is None and self._layout is None:
+            self._data = {"processes": {}}
+        self._cache: dict[str, Any] = {}  # lazy: uid -> decoded record (or None: deleted)
+        self._order: list[str] = []  # lazy: uids put that were not in the bytes
+        self._dirty: set[str] = set()  # lazy: uids put or deleted
+        self._tail: dict[str, Any] | None = None  # lazy: decoded non-record keys
+        self._tail_changed = False
         self.path = path
         self.size = size
         self.changed = False
+
+    # -- whole-document access ------------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The whole document as a dict (decodes every record the first time)."""
+        if self._data is None:
+            assert self._layout is not None
+            obj: dict[str, Any] = codec.loads(self._layout.raw)
+            procs: dict[str, Any] = obj.setdefault("processes", {})
+            for uid, rec in self._cache.items():
+                if rec is None:
+                    procs.pop(uid, None)
+                else:
+                    procs[uid] = rec
+            if self._tail is not None:
+                for key in [k for k in obj if k != "processes"]:
+                    del obj[key]
+                obj.update(self._tail)
+            self._data = obj
+            self._layout = None
+        return self._data
 
     @property
     def processes(self) -> dict[str, Any]:
@@ -87,11 +126,59 @@ class Document:
         procs: dict[str, Any] = self.data.setdefault("processes", {})
         return procs
 
+    def _tail_dict(self) -> dict[str, Any]:
+        if self._data is not None:
+            return self._data
+        if self._tail is None:
+            assert self._layout is not None
+            self._tail = self._layout.tail()
+        return self._tail
+
     @property
     def mindmap(self) -> dict[str, list[str]]:
         """The dependency map ``{node: [nodes]}`` (created empty when absent)."""
-        mm: dict[str, list[str]] = self.data.setdefault("mindmap", {})
+        mm: dict[str, list[str]] = self._tail_dict().setdefault("mindmap", {})
         return mm
+
+    # -- records ------------------------------------------------------------------
+
+    def get(self, uid: str) -> dict[str, Any] | None:
+        """The record stored under ``uid``, or None."""
+        if self._data is not None:
+            rec: dict[str, Any] | None = self.processes.get(uid)
+            return rec
+        if uid in self._cache:
+            cached: dict[str, Any] | None = self._cache[uid]
+            return cached
+        assert self._layout is not None
+        if not schema.is_uid(uid):
+            return None
+        span = self._layout.span(uid)
+        if span is None:
+            return None
+        _, found = self._layout.record_at(span)
+        self._cache[uid] = found
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, uid: object) -> bool:
+        return isinstance(uid, str) and self.get(uid) is not None
+
+    def active(self) -> list[dict[str, Any]]:
+        """The records not yet stopped, decoding only those."""
+        from .timeline import is_active
+
+        if self._data is not None:
+            return [r for r in self.processes.values() if is_active(r)]
+        assert self._layout is not None
+        out: dict[str, dict[str, Any]] = {}
+        for span in self._layout.active_spans():
+            uid, rec = self._layout.record_at(span)
+            if uid not in self._cache and is_active(rec):
+                self._cache[uid] = rec
+        for uid, rec in self._cache.items():
+            if rec is not None and is_active(rec):
+                out[uid] = rec
+        return list(out.values())
 
     def put(self, record: dict[str, Any]) -> None:
         """Insert or replace a record under its UID after checking its invariants."""
@@ -100,21 +187,33 @@ class Document:
         if fault is not None:
             where, problem = fault
             raise InvalidRecordError(f"invalid record {uid!r} at {where}: {problem}")
-        self.processes[str(uid)] = record
+        if self._data is not None:
+            self.processes[str(uid)] = record
+        else:
+            assert self._layout is not None
+            key = str(uid)
+            if key not in self._cache and key not in self._order:
+                if self._layout.span(key) is None:
+                    self._order.append(key)
+            self._cache[key] = record
+            self._dirty.add(key)
         self.changed = True
 
     def delete(self, uid: str) -> bool:
         """Remove a record; True when it existed."""
-        procs = self.data.get("processes")
-        if not procs or uid not in procs:
+        if self.get(uid) is None:
             return False
-        del procs[uid]
+        if self._data is not None:
+            del self.processes[uid]
+        else:
+            self._cache[uid] = None
+            self._dirty.add(uid)
         self.changed = True
         return True
 
     def clear(self) -> int:
         """Remove every record; returns how many there were."""
-        procs = self.data.get("processes") or {}
+        procs = self.processes
         count = len(procs)
         self.data["processes"] = {}
         self.changed = True
@@ -123,6 +222,32 @@ class Document:
     def touch(self) -> None:
         """Mark the document as changed (after editing ``mindmap`` directly)."""
         self.changed = True
+        self._tail_changed = True
+
+    def encode(self) -> bytes:
+        """The document in proc's layout (only changed lines re-encoded when lazy)."""
+        from . import layout
+
+        if self._data is not None:
+            return layout.encode(self._data)
+        assert self._layout is not None
+        edits: dict[tuple[int, int], bytes] = {}
+        added: list[bytes] = []
+        for uid in self._dirty:
+            rec = self._cache.get(uid)
+            if uid in self._order:
+                continue
+            span = self._layout.span(uid)
+            if span is not None:
+                edits[span] = b"" if rec is None else layout.encode_record(uid, rec)
+        for uid in self._order:
+            rec = self._cache.get(uid)
+            if rec is not None:
+                added.append(layout.encode_record(uid, rec))
+        tail = None
+        if self._tail_changed and self._tail is not None:
+            tail = layout.encode_tail(self._tail)
+        return self._layout.splice(edits, added, tail)
 
 
 class Store:
@@ -177,12 +302,45 @@ class Store:
 
     def read(self) -> Document:
         """A validated snapshot, without the lock (writes are atomic renames)."""
-        return self.decode(self.read_bytes())
+        return self._load(*self._snapshot())
+
+    def _snapshot(self) -> tuple[bytes | None, bytes | None]:
+        """The file's bytes and the stamp of the very file they were read from."""
+        try:
+            with open(self.real, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                return fh.read(), _stamp(st)
+        except FileNotFoundError:
+            return None, None
+        except IsADirectoryError:
+            raise StoreError(self.path, "is a directory, not a store file") from None
+        except OSError as exc:
+            raise StoreError(self.path, f"cannot be read: {exc.strerror}") from None
+
+    def _load(self, data: bytes | None, stamp: bytes | None) -> Document:
+        # A file whose stamp proc recorded when it wrote it (under the lock, after
+        # checking every change) is known valid and in proc's layout: it is read
+        # lazily. Anything else -- an edit by hand, another program, an older
+        # version -- is decoded and validated in full.
+        if data is not None and stamp is not None:
+            try:
+                with open(self.real + ".lock", "rb") as fh:
+                    trusted = fh.read(len(stamp) + 1) == stamp
+            except OSError:
+                trusted = False
+            if trusted:
+                from .layout import LayoutError
+
+                try:
+                    return Document(None, self.path, len(data), raw=data)
+                except LayoutError:
+                    pass
+        return self.decode(data)
 
     # -- changing ----------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, timeout: float | None = None) -> Iterator[None]:
+    def lock(self, timeout: float | None = None) -> Iterator[int]:
         """Hold the exclusive lock on ``<store>.lock``.
 
         After about a second of waiting a notice goes to stderr; after ``timeout``
@@ -231,26 +389,31 @@ class Store:
                     told = True
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
-            yield
+            yield fd
         finally:
             os.close(fd)  # closing releases the flock
 
     @contextmanager
     def transaction(self) -> Iterator[Document]:
         """Read-modify-write under the lock; written atomically if the body changed it."""
-        with self.lock():
+        with self.lock() as lock_fd:
             self._clean_temp_files()
-            doc = self.decode(self.read_bytes())
+            doc = self._load(*self._snapshot())
             yield doc
             if doc.changed:
-                self.write(doc)
+                self.write(doc, lock_fd)
 
-    def write(self, doc: Document) -> None:
-        """Atomically replace the file with ``doc`` (call with the lock held)."""
-        data = codec.dumps(doc.data)
-        self._replace(data, keep_previous=True)
+    def write(self, doc: Document, lock_fd: int | None = None) -> None:
+        """Atomically replace the file with ``doc`` (call with the lock held).
 
-    def _replace(self, data: bytes, keep_previous: bool) -> None:
+        With the lock's descriptor, the new file's stamp is recorded in the lock
+        file, so that the next command can trust it without validating it again.
+        """
+        st = self._replace(doc.encode(), keep_previous=True)
+        if lock_fd is not None:
+            _record_stamp(lock_fd, _stamp(st))
+
+    def _replace(self, data: bytes, keep_previous: bool) -> os.stat_result:
         real = self.real
         directory = os.path.dirname(real) or "."
         base = os.path.basename(real)
@@ -273,6 +436,7 @@ class Store:
                 while view:
                     view = view[os.write(fd, view) :]
                 os.fsync(fd)
+                written = os.fstat(fd)
             finally:
                 os.close(fd)
             if keep_previous and mode is not None:
@@ -287,6 +451,7 @@ class Store:
                 self.path, f"write failed, the store is unchanged: {exc.strerror}"
             ) from None
         _fsync_dir(directory)
+        return written
 
     def _keep_previous(self, real: str) -> None:
         prev = real + ".prev"
@@ -326,8 +491,9 @@ class Store:
         """
         from .errors import StateError
 
-        with self.lock():
+        with self.lock() as lock_fd:
             self._clean_temp_files()
+            _record_stamp(lock_fd, b"")
             prev = self.prev_path
             try:
                 with open(prev, "rb") as fh:
@@ -362,6 +528,23 @@ def _is_temp_name(name: str, prefix: str) -> bool:
         and len(tag) == 8
         and all(c in "0123456789abcdef" for c in tag)
     )
+
+
+STAMP_FORMAT = b"proc-layout-1"
+
+
+def _stamp(st: os.stat_result) -> bytes:
+    """What identifies one version of the file: device, inode, size, mtime."""
+    return b"%s %d %d %d %d\n" % (STAMP_FORMAT, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _record_stamp(lock_fd: int, stamp: bytes) -> None:
+    try:
+        os.ftruncate(lock_fd, 0)
+        if stamp:
+            os.pwrite(lock_fd, stamp, 0)
+    except OSError:
+        pass  # without a stamp the next command validates in full: slower, never wrong
 
 
 def _fsync_dir(directory: str) -> None:

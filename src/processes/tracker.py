@@ -106,24 +106,28 @@ def resolve(
     """The record a target means: a UID; else the one ``want`` process of that name;
     else (no target) the one ``want`` process.
 
-    With ``latest_by_name``, a name with no ``want`` process falls back to the
-    latest process of that name. Zero or several matches raise an error that
-    lists the candidates.
+    ``want`` only ever sees active records. With ``latest_by_name``, a name
+    with no ``want`` process falls back to the latest process of that name (no
+    target: the latest process). Zero or several matches raise an error that
+    lists the candidates. Only the active records are decoded unless needed.
     """
-    procs = doc.processes
-    if target is not None and target in procs:
-        found: Record = procs[target]
-        return found
-    pool: list[Record] = [r for r in procs.values() if target is None or r["name"] == target]
-    matches = [r for r in pool if want(r)]
+    if target is not None:
+        found = doc.get(target)
+        if found is not None:
+            return found
+    actives = doc.active()
+    matches = [r for r in actives if (target is None or r["name"] == target) and want(r)]
     if len(matches) == 1:
         return matches[0]
+    pool: list[Record] = []
+    if not matches and (latest_by_name or target is not None):
+        pool = [r for r in doc.processes.values() if target is None or r["name"] == target]
     if not matches and latest_by_name and pool:
-        return max(pool, key=lambda r: r["timeline"]["initialized"])
+        return max(pool, key=lambda r: (r["timeline"]["initialized"], r["uid"]))
     subject = "process" if target is None else f"process named {target!r}"
     if not matches:
         hint = ""
-        others = [r for r in procs.values() if tlm.is_active(r)] if target is None else pool
+        others = actives if target is None else pool
         if others:
             hint = "; candidates: " + ", ".join(_label(r) for r in _by_start(others)[:20])
         elif target is not None:
@@ -197,7 +201,7 @@ def select(doc: Document, flt: Filter | None = None, now: int | None = None) -> 
 
 def active(doc: Document) -> list[Record]:
     """The running and paused processes, by start time."""
-    return _by_start(r for r in doc.processes.values() if tlm.is_active(r))
+    return _by_start(doc.active())
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -236,24 +240,31 @@ def start(
     when = check_time(at, now, what="start time")
     with store.transaction() as doc:
         if unless_running:
-            same = [r for r in doc.processes.values() if r["name"] == name and tlm.is_active(r)]
+            same = [r for r in doc.active() if r["name"] == name]
             if same:
                 raise AlreadyActiveError(
                     f"not started: {_label(_by_start(same)[-1])} is still active", same
                 )
         stopped = None
         if layer >= 1:
-            on_layer = [r for r in doc.processes.values() if tlm.layer_of(r["uid"]) == layer]
-            busy = [r for r in on_layer if tlm.is_active(r)]
+            busy = [r for r in doc.active() if tlm.layer_of(r["uid"]) == layer]
             if busy and not switch:
                 cur = busy[0]
                 raise LayerBusyError(
                     f"layer {layer} is busy with {_label(cur)}; stop it first or use --switch",
                     cur,
                 )
-            later = [
-                r for r in on_layer if not tlm.is_active(r) and r["timeline"]["terminated"] > when
-            ]
+            # Only a start in the past can overlap a stopped process (no stored
+            # time lies in the future); checking it decodes the whole layer.
+            later = []
+            if when < now:
+                later = [
+                    r
+                    for r in doc.processes.values()
+                    if tlm.layer_of(r["uid"]) == layer
+                    and not tlm.is_active(r)
+                    and r["timeline"]["terminated"] > when
+                ]
             if later:
                 cur = _by_start(later)[-1]
                 raise LayerBusyError(
@@ -266,8 +277,7 @@ def start(
                 _stop_record(cur, when, now)
                 doc.put(cur)
                 stopped = cur
-        procs = doc.processes
-        uid = draw_uid(layer, procs.__contains__)
+        uid = draw_uid(layer, doc.__contains__)
         rec: Record = {
             "name": name,
             "uid": uid,
