@@ -28,7 +28,7 @@ from pathlib import Path
 
 PY = sys.executable
 PROC = str(Path(sys.executable).with_name("proc"))
-BASE = 1_700_000_000
+BASE = 1_000_000_000  # 2001: even 1,000,000 records end well before today
 
 # (size, command) -> highest accepted ratio to `python -c pass`; RSS limits in MiB.
 RATIO_TARGETS = {
@@ -52,7 +52,7 @@ def make_store(path: Path, size: int, seed: int = 42) -> list[str]:
         layer = rng.choice((0, 0, 0, 1, 2, 3))
         uid = f"{layer}-{i:08x}"
         start = t
-        length = rng.randint(60, 7200)
+        length = rng.randint(30, 600)
         end = start + length
         disruptions: list[dict[str, object]] = []
         if rng.random() < 1 / 3:
@@ -74,8 +74,9 @@ def make_store(path: Path, size: int, seed: int = 42) -> list[str]:
             "uid": uid,
             "timeline": {"initialized": start, "terminated": end, "disruptions": disruptions},
         }
-        t = end + rng.randint(0, 600)
-    # A few active processes on layer 0, so that status has something to show.
+        t = end + rng.randint(0, 60)
+    # A few active processes on layer 0, so that status has something to show
+    # (the last one is stopped by the warm-up).
     for j in range(3):
         uid = f"0-a{j:07x}"
         procs[uid] = {
@@ -85,14 +86,24 @@ def make_store(path: Path, size: int, seed: int = 42) -> list[str]:
         }
     data = json.dumps({"processes": procs, "mindmap": {"job-1": ["job-2"]}}, indent=2)
     path.write_text(data + "\n", encoding="utf-8")
-    return [u for u in list(procs)[:5]]
+    return [*list(procs)[:5], f"0-a{2:07x}"]
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS MiB, exit status, stdout) of one fresh process."""
+def run_once(
+    argv: list[str], env: dict[str, str], keep: bool = False
+) -> tuple[float, float, int, str]:
+    """(seconds, peak RSS MiB, exit status, stdout if ``keep``) of one fresh process.
+
+    Output not kept goes to /dev/null: reading a large output here would grow
+    this process, and children would then be measured bigger than they are.
+    """
     t0 = time.perf_counter()
     child = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        argv,
+        env=env,
+        stdout=subprocess.PIPE if keep else subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     out = child.stdout.read() if child.stdout else b""
     _, status, usage = os.wait4(child.pid, 0)
@@ -106,7 +117,15 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, s
 def bench_size(size: int, repeat: int, workdir: Path) -> list[dict[str, object]]:
     store = workdir / f"store-{size}.json"
     t0 = time.perf_counter()
-    uids = make_store(store, size)
+    # In a child process, so that this process stays small: a child forked from a
+    # big parent would report the parent's memory as its own peak RSS.
+    made = subprocess.run(
+        [PY, __file__, "--make-store", str(store), str(size)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    uids = made.stdout.split()
     gen = time.perf_counter() - t0
     mib = store.stat().st_size / 2**20
     print(f"# {size:,} records: {mib:.1f} MiB, generated in {gen:.1f} s", file=sys.stderr)
@@ -116,9 +135,14 @@ def bench_size(size: int, repeat: int, workdir: Path) -> list[dict[str, object]]
         env, _PROC_COMPLETE="complete_bash", COMP_WORDS="proc stop ", COMP_CWORD="2"
     )
     samples: dict[str, list[tuple[float, float]]] = {}
+    # A generated file is not one proc wrote, so the first command validates it
+    # in full and rewrites it in proc's layout; `check` below measures that cost.
+    warm = run_once([PROC, "-q", "stop", uids[-1]], env)
+    if warm[2] != 0:
+        raise SystemExit(f"warm-up stop failed with {warm[2]}")
 
     def measure(label: str, argv: list[str], e: dict[str, str] = env) -> str:
-        secs, rss, code, out = run_once(argv, e)
+        secs, rss, code, out = run_once(argv, e, keep=label == "start")
         if code not in (0, 1) or (code == 1 and label != "status"):
             raise SystemExit(f"{label} failed with exit status {code}: {argv}")
         samples.setdefault(label, []).append((secs, rss))
@@ -139,6 +163,7 @@ def bench_size(size: int, repeat: int, workdir: Path) -> list[dict[str, object]]
         measure("show --json", [PROC, "show", uids[0], "--json"])
         measure("--help", [PROC, "--help"])
         measure("completion", [PROC], complete_env)
+        measure("check", [PROC, "check"])
 
     base = statistics.median(s for s, _ in samples["python -c pass"])
     rows = []
@@ -173,7 +198,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=9, help="runs per command (default 9)")
     parser.add_argument("--tiny", action="store_true", help="sizes 10 and 100, 2 runs: for CI")
     parser.add_argument("--json-out", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--make-store", nargs=2, metavar=("PATH", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make_store:
+        print("\n".join(make_store(Path(args.make_store[0]), int(args.make_store[1]))))
+        return 0
     sizes = list(args.sizes)
     repeat = args.repeat
     if args.tiny:

@@ -426,7 +426,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Any]:
 
 
 def _filling_store(limit: int) -> bytes:
-    """A valid store just over ``limit`` bytes."""
+    """A valid store just over ``limit`` bytes, as compact as proc writes it (or more)."""
     procs: dict[str, Any] = {}
     i = 0
     while True:
@@ -437,7 +437,8 @@ def _filling_store(limit: int) -> bytes:
             "timeline": {"initialized": 1000 + i, "terminated": 2000 + i, "disruptions": []},
         }
         i += 1
-        if i % 50 == 0 and len(data := doc_bytes({"processes": procs})) > limit:
+        data = json.dumps({"processes": procs}, separators=(",", ":")).encode()
+        if len(data) > limit:
             return data
 
 

@@ -91,8 +91,13 @@ def concurrent_env(env: dict[str, str]) -> dict[str, str]:
     return dict(env, PROC_LOCK_TIMEOUT="120")
 
 
+def load(path: Path) -> Any:
+    """The store decoded and validated in full (not trusted by its stamp)."""
+    return Store(path).decode(path.read_bytes())
+
+
 def records(path: Path) -> dict[str, Any]:
-    procs: dict[str, Any] = Store(path).read().processes
+    procs: dict[str, Any] = load(path).processes
     return procs
 
 
@@ -168,7 +173,7 @@ def test_fifty_starts_then_fifty_stops_then_fifty_mixed(
     for args, _, stdout, _ in batch.run():
         assert stdout == ("" if args[0] == "link" else args[1] + "\n"), (args, stdout)
 
-    doc = Store(store_path).read()
+    doc = load(store_path)
     procs = doc.processes
     assert set(procs) == set(before)
     for k, uid in enumerate(running):

@@ -155,8 +155,8 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
         left = sorted(set(os.listdir(directory)) - known)
         assert all(temp_name.match(n) for n in left), f"round {round_no}: {left}"
 
-        # The store loads, and holds every committed change.
-        doc = Store(store_path).read()
+        # The store loads, validated in full, and holds every committed change.
+        doc = Store(store_path).decode(store_path.read_bytes())
         procs = doc.processes
         for uid, rec in old.items():
             assert procs.get(uid) == rec, f"round {round_no}: lost or changed seeded {uid}"
@@ -168,7 +168,8 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
         for src, node in linked:
             assert node in doc.mindmap.get(src, []), f"round {round_no}: lost {src} -> {node}"
         if round_no % 10 == 0 and (directory / (store_path.name + ".prev")).exists():
-            Store(str(store_path) + ".prev").read()  # the previous version is whole too
+            prev = Path(str(store_path) + ".prev")
+            Store(prev).decode(prev.read_bytes())  # the previous version is whole too
 
         if left:
             # The writer died between its temp file and the rename: the next
@@ -188,6 +189,6 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
     # The next command after the last kill leaves nothing behind either.
     timed_start("last")
     assert sorted(set(os.listdir(directory)) - known) == []
-    procs = Store(store_path).read().processes
+    procs = Store(store_path).decode(store_path.read_bytes()).processes
     assert set(started) <= set(procs)
     assert len(procs) >= RECORDS + len(started)

@@ -456,3 +456,36 @@ def test_children_in_order() -> None:
         ("b", T0 + 3),
         ("a", T0 + 5),
     ]
+
+
+def test_enrich_all_equals_enrich_record_by_record() -> None:
+    # The bulk path (used by listings) must give exactly what enrich gives,
+    # including with the per-second clock table of long listings.
+    import random
+
+    from processes.timeline import enrich, enrich_all
+
+    rng = random.Random(7)
+    now = 1_800_000_000
+    recs = []
+    for i in range(25_000):
+        start = rng.randint(0, now)
+        kind = rng.random()
+        term = -1 if kind < 0.2 else min(now, start + rng.randint(0, 9000))
+        dis = []
+        hi = now if term == -1 else term
+        for _ in range(rng.randint(0, 3)):
+            a = rng.randint(start, hi)
+            b = rng.randint(a, hi)
+            dis.append({"pause": {"initialized": a, "terminated": b, "disruptions": []}})
+        if term == -1 and rng.random() < 0.3:
+            dis.append({"pause": {"initialized": hi, "terminated": -1}})
+        recs.append(
+            {
+                "name": "n",
+                "uid": f"{i % 4}-{i:05x}",
+                "timeline": {"initialized": start, "terminated": term, "disruptions": dis},
+            }
+        )
+    assert enrich_all(recs, now) == [enrich(r, now) for r in recs]
+    assert enrich_all(recs[:10], now) == [enrich(r, now) for r in recs[:10]]

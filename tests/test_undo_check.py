@@ -279,6 +279,11 @@ def test_check_an_absent_store_is_clean_and_creates_nothing(
     assert res.stdout == ""
     assert sorted(os.listdir(store_path.parent)) == listing
     assert not store_path.exists()
+    # Not even the directory of a store that does not exist yet.
+    missing = store_path.parent / "missing" / "processes.json"
+    res = ok(proc("check", env=dict(env, PROC_STORE=str(missing))))
+    assert res.stdout == ""
+    assert not missing.parent.exists()
 
 
 def test_check_finds_duplicate_uid_keys_that_loading_hides(
@@ -420,6 +425,28 @@ def test_check_reports_an_unloadable_file_at_its_place(
     assert code == 3
     assert [(f["path"], f["problem"]) for f in found] == pairs
     assert store_path.read_bytes() == content
+
+
+def test_check_reads_every_store_that_loads_even_nested_deep(
+    env: dict[str, str], store_path: Path
+) -> None:
+    # Past 256 KiB the store is decoded by orjson, which reads 1024 levels of
+    # nesting: deeper than the stdlib parser goes by default. Unknown keys may
+    # hold anything, so such a store loads; check must read it too.
+    depth = 1020
+    deep = "[" * depth + '{"k": 1, "k": 2}' + "]" * depth
+    pad = "x" * (300 * 1024)
+    content = f'{{"padding": "{pad}", "deep": {deep}, "processes": {{}}}}'.encode()
+    store_path.write_bytes(content)
+    assert ok(proc("ls", "--json", env=env)).stdout.strip() == "[]"
+    code, pairs, stderr = check_lines(env)
+    assert code == 3, stderr
+    assert pairs == [("$.deep" + "[0]" * depth + ".k", "duplicate key: an earlier value is hidden")]
+    # Without the duplicate, the same store is clean.
+    store_path.write_bytes(content.replace(b'"k": 1, "k": 2', b'"k": 1'))
+    code, pairs, stderr = check_lines(env)
+    assert (code, pairs) == (0, []), stderr
+    assert store_path.read_bytes() == content.replace(b'"k": 1, "k": 2', b'"k": 1')
 
 
 STORES: dict[str, bytes] = {

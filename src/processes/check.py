@@ -8,6 +8,7 @@ their JSON path, next to every fault :mod:`processes.schema` finds.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from . import codec, schema
@@ -51,13 +52,28 @@ def _duplicate_faults(value: Any, where: str) -> list[Fault]:
     return out
 
 
+def _decode_keeping_duplicates(data: bytes) -> Any:
+    # A large store is decoded by orjson, which reads 1024 levels of nesting; the
+    # stdlib parser stops short of that at the default recursion limit. Anything
+    # that loaded must be readable here too.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 2000)
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_pairs)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def faults_in_bytes(data: bytes) -> list[Fault]:
     """Every fault of a store file's content, in document order where possible."""
     try:
         plain = codec.loads(data)  # the same checks as loading: BOM, empty, malformed
     except codec.DecodeError as exc:
         return [("$", str(exc))]
-    doc = json.loads(data.decode("utf-8"), object_pairs_hook=_pairs)
+    try:
+        doc = _decode_keeping_duplicates(data)
+    except RecursionError:
+        return [("$", "malformed JSON: nested too deeply")]
     faults = _duplicate_faults(doc, "$")
     # The schema sees plain dicts, as loading does: it names a value's kind by its
     # exact type, and would call an object "_Object".

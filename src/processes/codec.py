@@ -69,6 +69,24 @@ def loads(data: bytes) -> Any:
             gc.enable()
 
 
+def loads_exact(data: bytes) -> Any:
+    """Decode one small JSON value written by proc (a store line), exactly.
+
+    orjson is used whenever it reads the value exactly: it is imported anyway to
+    write, and the stdlib's decoder would cost its import and regex set-up.
+    """
+    if _orjson_exact(data):
+        import orjson
+
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    import json
+
+    return json.loads(data.decode("utf-8"))
+
+
 def _reject_constant(name: str) -> Any:
     import json
 

@@ -102,7 +102,7 @@ class Layout:
         """``(uid, record)`` of the line at ``span``."""
         line = self.raw[span[0] : span[1]]
         colon = line.index(b'":')
-        return line[1:colon].decode("ascii"), codec.loads(line[colon + 2 :])
+        return line[1:colon].decode("ascii"), codec.loads_exact(line[colon + 2 :])
 
     def active_spans(self) -> Iterator[tuple[int, int]]:
         """Spans of the lines that may hold an active record (a superset of them)."""
@@ -126,23 +126,35 @@ class Layout:
         """New bytes: each span in ``edits`` replaced (``b""`` deletes the line),
         ``added`` lines appended, and the tail replaced when given."""
         raw = self.raw
-        pieces = [HEAD]
+        closing = raw[self.close + 1 :] if tail is None else tail
+        view = memoryview(raw)
+        pieces: list[bytes | memoryview] = [HEAD]
         pos = self.start
         for (begin, end), new in sorted(edits.items()):
-            pieces.append(raw[pos:begin])
+            pieces.append(view[pos:begin])
             pieces.append(new)
             pos = end
-        pieces.append(raw[pos : max(pos, self.close)])
-        region = b"".join(pieces)[len(HEAD) :]
-        if any(not new for new in edits.values()):
-            while SEP + SEP in region:  # a deleted line leaves its separator behind
-                region = region.replace(SEP + SEP, SEP)
-            if region.startswith(SEP):
-                region = region[len(SEP) :]
-            if region.endswith(SEP):
-                region = region[: -len(SEP)]
+        pieces.append(view[pos : max(pos, self.close)])
+        if all(edits.values()):
+            # No line deleted: one copy of the old bytes, into the new ones.
+            has_lines = self.close > self.start or bool(added)
+            if added:
+                if self.close > self.start:
+                    pieces.append(SEP)
+                pieces.append(SEP.join(added))
+            pieces.append(b"\n" if has_lines else b"")
+            pieces.append(closing)
+            return b"".join(pieces)
+        # A deleted line leaves its separator behind (rare: removals mostly go
+        # through a full decode); squeeze the doubled ones out.
+        region = b"".join(pieces[1:])
+        while SEP + SEP in region:
+            region = region.replace(SEP + SEP, SEP)
+        if region.startswith(SEP):
+            region = region[len(SEP) :]
+        if region.endswith(SEP):
+            region = region[: -len(SEP)]
         if added:
             extra = SEP.join(added)
             region = region + SEP + extra if region else extra
-        closing = raw[self.close + 1 :] if tail is None else tail
         return HEAD + region + (b"\n" if region else b"") + closing

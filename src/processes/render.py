@@ -121,31 +121,20 @@ class Output:
 
     def records(self, recs: Sequence[Record], title: str | None = None) -> None:
         """A listing: a JSON array, JSON lines, a table, or plain lines."""
+        if self.mode == "table":
+            self._table(recs, title)
+            return
+        rows = tlm.enrich_all(list(recs), self.now)
         if self.mode == "json":
-            self.write(dumps_json([self.enrich(r) for r in recs]))
+            self.write(dumps_json(rows))
         elif self.mode == "jsonl":
             out = sys.stdout
-            for r in recs:
-                out.write(_dumps_line(self.enrich(r)) + "\n")
-        elif self.mode == "plain":
-            out = sys.stdout
-            for r in recs:
-                out.write("\t".join(self._plain_fields(r)) + "\n")
+            for e in rows:
+                out.write(_dumps_line(e) + "\n")
         else:
-            self._table(recs, title)
-
-    def _plain_fields(self, rec: Record) -> list[str]:
-        e = self.enrich(rec)
-        return [
-            e["uid"],
-            _clean(e["name"]),
-            e["state"],
-            str(e["layer"]),
-            e["started_at"],
-            e["ended_at"] or "-",
-            str(e["duration_s"]),
-            str(e["active_s"]),
-        ]
+            out = sys.stdout
+            for e in rows:
+                out.write("\t".join(_plain_fields(e)) + "\n")
 
     def _table(self, recs: Sequence[Record], title: str | None) -> None:
         from rich.markup import escape
@@ -292,6 +281,19 @@ def report_rows(out: Output, rows: Sequence[Record], by: str, csv: bool = False)
         style="bold",
     )
     console().print(table)
+
+
+def _plain_fields(e: Record) -> list[str]:
+    return [
+        e["uid"],
+        _clean(e["name"]),
+        e["state"],
+        str(e["layer"]),
+        e["started_at"],
+        e["ended_at"] or "-",
+        str(e["duration_s"]),
+        str(e["active_s"]),
+    ]
 
 
 def _walk(tl: tlm.Timeline, depth: int) -> Iterable[tuple[int, str, tlm.Timeline]]:

@@ -92,6 +92,7 @@ class Document:
         self._cache: dict[str, Any] = {}  # lazy: uid -> decoded record (or None: deleted)
         self._order: list[str] = []  # lazy: uids put that were not in the bytes
         self._dirty: set[str] = set()  # lazy: uids put or deleted
+        self._absent: set[str] = set()  # lazy: uids known not to be in the bytes
         self._tail: dict[str, Any] | None = None  # lazy: decoded non-record keys
         self._tail_changed = False
         self.path = path
@@ -151,10 +152,11 @@ class Document:
             cached: dict[str, Any] | None = self._cache[uid]
             return cached
         assert self._layout is not None
-        if not schema.is_uid(uid):
+        if uid in self._absent or not schema.is_uid(uid):
             return None
         span = self._layout.span(uid)
         if span is None:
+            self._absent.add(uid)
             return None
         _, found = self._layout.record_at(span)
         self._cache[uid] = found
@@ -193,7 +195,7 @@ class Document:
             assert self._layout is not None
             key = str(uid)
             if key not in self._cache and key not in self._order:
-                if self._layout.span(key) is None:
+                if key in self._absent or self._layout.span(key) is None:
                     self._order.append(key)
             self._cache[key] = record
             self._dirty.add(key)

@@ -129,9 +129,20 @@ def active_s(rec: Record, now: int | None = None) -> int:
     return total - paused
 
 
+_DAY_PREFIX: dict[int, str] = {}
+
+
 def iso(ts: int) -> str:
     """ISO 8601 UTC with a ``Z``: ``2026-12-04T15:43:50Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    # Listing 100,000 records formats 200,000 times: the date part is computed
+    # once per day and the clock part by arithmetic, several times faster.
+    day, sec = divmod(ts, 86400)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIX[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+    hours, rest = divmod(sec, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
 def enrich(rec: Record, now: int | None = None) -> Record:
@@ -142,14 +153,93 @@ def enrich(rec: Record, now: int | None = None) -> Record:
     """
     now = int(time.time()) if now is None else now
     tl = rec["timeline"]
-    total, paused = spans(rec, now)
+    init = tl["initialized"]
+    term = tl["terminated"]
+    uid = rec["uid"]
     out = dict(rec)
-    out["layer"] = layer_of(rec["uid"])
-    out["state"] = state(rec)
-    out["started_at"] = iso(tl["initialized"])
-    out["ended_at"] = None if tl["terminated"] == ONGOING else iso(tl["terminated"])
+    out["layer"] = int(uid[: uid.index("-")])
+    if tl.get("disruptions"):
+        total, paused = spans(rec, now)
+        out["state"] = state(rec)
+    else:  # the common case, without the general machinery
+        end = min(now if term == ONGOING else term, now)
+        total, paused = (end - init if end > init else 0), 0
+        out["state"] = "running" if term == ONGOING else "stopped"
+    out["started_at"] = iso(init)
+    out["ended_at"] = None if term == ONGOING else iso(term)
     out["duration_s"] = total
     out["active_s"] = total - paused
+    return out
+
+
+_CLOCK: list[str] = []
+
+
+def _clock() -> list[str]:
+    """``"HH:MM:SS"`` for every second of a day (built once, for long listings)."""
+    if not _CLOCK:
+        two = [f"{i:02d}" for i in range(60)]
+        _CLOCK.extend(f"{h}:{m}:{sec}" for h in two[:24] for m in two for sec in two)
+    return _CLOCK
+
+
+def enrich_all(records: list[Record], now: int | None = None) -> list[Record]:
+    """:func:`enrich` for many records at once, the same result, faster.
+
+    A listing of 100,000 records spends most of its time here, so the common
+    shapes are computed inline instead of through the general functions.
+    """
+    now = int(time.time()) if now is None else now
+    clock = _clock() if len(records) >= 20_000 else None
+    prefixes = _DAY_PREFIX
+    out = []
+    for rec in records:
+        tl = rec["timeline"]
+        init = tl["initialized"]
+        term = tl["terminated"]
+        uid = rec["uid"]
+        e = dict(rec)
+        e["layer"] = int(uid[: uid.index("-")])
+        end = now if term == ONGOING else min(term, now)
+        total = end - init if end > init else 0
+        paused = 0
+        dis = tl.get("disruptions")
+        if dis and total:
+            cuts = []
+            for item in dis:
+                for sub in item.values():
+                    a = sub["initialized"]
+                    b = sub["terminated"]
+                    if b == ONGOING or b > end:
+                        b = end
+                    if a < init:
+                        a = init
+                    if b > a:
+                        cuts.append((a, b))
+            if len(cuts) == 1:
+                paused = cuts[0][1] - cuts[0][0]
+            elif cuts:
+                paused = _union_length(cuts)
+        if term != ONGOING:
+            e["state"] = "stopped"
+        else:
+            e["state"] = "paused" if dis and open_chain(tl) else "running"
+        if clock is None:
+            e["started_at"] = iso(init)
+            e["ended_at"] = None if term == ONGOING else iso(term)
+        else:
+            day, sec = divmod(init, 86400)
+            prefix = prefixes.get(day) or iso(init)[:11]
+            e["started_at"] = prefix + clock[sec] + "Z"
+            if term == ONGOING:
+                e["ended_at"] = None
+            else:
+                day, sec = divmod(term, 86400)
+                prefix = prefixes.get(day) or iso(term)[:11]
+                e["ended_at"] = prefix + clock[sec] + "Z"
+        e["duration_s"] = total
+        e["active_s"] = total - paused
+        out.append(e)
     return out
 
 
