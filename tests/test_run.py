@@ -252,13 +252,11 @@ def test_timeout_kills_a_command_that_ignores_sigterm(
     run_env: dict[str, str], store_path: Path
 ) -> None:
     # The ignored disposition survives the exec, so sleep itself ignores SIGTERM.
-    # The grace period is runner.DEFAULT_GRACE (10 s) and cannot be shortened
-    # from outside, so this test takes about 11 s.
-    from processes.runner import DEFAULT_GRACE
-
+    # PROC_RUN_GRACE shortens the grace period between SIGTERM and SIGKILL.
+    grace = 2.0
     start = time.monotonic()
     result = proc(
-        run_env,
+        {**run_env, "PROC_RUN_GRACE": str(grace)},
         "run",
         "job",
         "--timeout",
@@ -271,11 +269,31 @@ def test_timeout_kills_a_command_that_ignores_sigterm(
     )
     elapsed = time.monotonic() - start
     assert result.returncode == 124
-    assert 1 + DEFAULT_GRACE - 0.5 <= elapsed < 1 + DEFAULT_GRACE + 15, elapsed
+    assert 1 + grace - 0.5 <= elapsed < 1 + grace + 15, elapsed
     rec = only_record(store_path)
     assert_stopped(rec)
     assert rec["exit_code"] is None
     assert rec["signal"] == "SIGKILL"
+
+
+def test_timeout_zero_means_no_timeout(run_env: dict[str, str], store_path: Path) -> None:
+    # As timeout(1): --timeout 0 does not stop the command.
+    result = proc(run_env, "run", "job", "--timeout", "0", "--", "sh", "-c", "sleep 1; exit 4")
+    assert result.returncode == 4
+    rec = only_record(store_path)
+    assert rec["exit_code"] == 4
+    assert "timed_out" not in rec
+
+
+def test_grace_defaults_to_ten_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from processes.runner import DEFAULT_GRACE, grace_from_env
+
+    monkeypatch.delenv("PROC_RUN_GRACE", raising=False)
+    assert grace_from_env() == DEFAULT_GRACE == 10.0
+    monkeypatch.setenv("PROC_RUN_GRACE", "0.5")
+    assert grace_from_env() == 0.5
+    monkeypatch.setenv("PROC_RUN_GRACE", "soon")
+    assert grace_from_env() == DEFAULT_GRACE
 
 
 @pytest.mark.parametrize("spec", ["2", "1m", "1h30m"])

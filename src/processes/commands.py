@@ -138,16 +138,21 @@ def run(
     json: bool,
 ) -> int:
     """Run ``argv`` as the process ``name``; returns the command's exit status."""
+    from .runner import grace_from_env
     from .runner import run as run_command
 
-    seconds = None
+    seconds: int | None = None
     if timeout is not None:
         from .timespec import parse_duration
 
         seconds = int(timeout) if timeout.isascii() and timeout.isdigit() else None
         if seconds is None:
             seconds = parse_duration(timeout)
-    result = run_command(st.open(), name, list(argv), layer, switch, seconds, skip_if_running)
+        if seconds == 0:
+            seconds = None  # as timeout(1): a zero duration means no timeout
+    result = run_command(
+        st.open(), name, list(argv), layer, switch, seconds, skip_if_running, grace_from_env()
+    )
     rec = result.record
     if result.error is not None:
         sys.stderr.write(

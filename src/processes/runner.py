@@ -25,9 +25,22 @@ EXIT_TIMEOUT = 124
 EXIT_CANNOT_EXECUTE = 126
 EXIT_NOT_FOUND = 127
 DEFAULT_GRACE = 10.0
+ENV_GRACE = "PROC_RUN_GRACE"
 """Seconds between SIGTERM and SIGKILL when the timeout expires."""
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def grace_from_env() -> float:
+    """Seconds from SIGTERM to SIGKILL on timeout: ``$PROC_RUN_GRACE``, default 10."""
+    import os
+
+    raw = os.environ.get(ENV_GRACE, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_GRACE
+    return value if value >= 0 else DEFAULT_GRACE
 
 
 class RunResult:
