@@ -61,9 +61,7 @@ def proc(*args: Arg, env: dict[str, str]) -> Result:
     """Run the installed ``proc`` with a bytes argv; stdin is not a terminal."""
     assert PROC.exists(), f"the installed console script is missing: {PROC}"
     argv = [os.fsencode(PROC), *(a if isinstance(a, bytes) else os.fsencode(a) for a in args)]
-    res = subprocess.run(
-        argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60
-    )
+    res = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     return Result(list(args), res)
 
 
@@ -413,9 +411,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Any]:
         res = _run_root_tool("mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
                              str(directory))  # fmt: skip
         if res.returncode != 0:
-            pytest.skip(
-                f"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): {res.stderr.strip()}"
-            )
+            pytest.skip(f"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): {res.stderr.strip()}")
         mounted.append(directory)
         return directory
 
@@ -474,9 +470,7 @@ def test_a_full_disk_fails_the_write_and_keeps_the_old_file_whole(
     assert json.loads(store.read_bytes())["processes"] == {}
 
 
-def test_a_read_only_directory_is_a_store_error_naming_it(
-    tmpfs: Any, env: dict[str, str]
-) -> None:
+def test_a_read_only_directory_is_a_store_error_naming_it(tmpfs: Any, env: dict[str, str]) -> None:
     directory = tmpfs("1m")
     store = directory / "processes.json"
     store.write_bytes(VALID_STORE)

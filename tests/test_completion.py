@@ -174,8 +174,14 @@ def test_bash_completes_targets_of_stop(env: dict[str, str], store_path: Path) -
     words = set(bash_words(env, "proc stop "))
     active = {RUNNING["uid"], PAUSED["uid"], RUNNING["name"], PAUSED["name"]}
     assert active <= words
-    assert STOPPED["name"] not in words  # a stopped process's name is no target
-    assert words <= active | {STOPPED["uid"]}
+    assert STOPPED["name"] not in words  # a stopped process is no target of stop
+    assert words == active
+
+
+def test_bash_completes_every_uid_for_show(env: dict[str, str], store_path: Path) -> None:
+    _seed(store_path)
+    words = set(bash_words(env, "proc show "))
+    assert {RUNNING["uid"], PAUSED["uid"], STOPPED["uid"]} <= words
 
 
 def test_zsh_completes_active_names_by_prefix(env: dict[str, str], store_path: Path) -> None:

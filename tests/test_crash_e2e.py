@@ -4,8 +4,8 @@ The store holds 20,000 records, so every write (read, decode, validate, encode,
 write, fsync, rename) takes long enough for a kill to land in any part of it.
 Each round starts one writer and kills it after a seeded-random wait: in even
 rounds anywhere between zero and a little more than one command's duration; in
-odd rounds a few milliseconds after its temp file appeared, so that many kills
-land in the middle of writing the new file. After every kill:
+odd rounds at once or a few milliseconds after its temp file appeared, so that
+many kills land in the middle of writing the new file. After every kill:
 
 * the store loads (it is whole and valid);
 * no committed change is lost: every command that exited 0 before the round
@@ -135,7 +135,7 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
             deadline = time.monotonic() + 60
             while writer.poll() is None and not temp_files() and time.monotonic() < deadline:
                 time.sleep(0.0005)
-            time.sleep(rng.uniform(0.0, 0.005))
+            time.sleep(rng.choice([0.0, rng.uniform(0.0, 0.004)]))
         writer.send_signal(signal.SIGKILL)  # a no-op when it has already exited
         stdout, stderr = writer.communicate(timeout=120)
         assert writer.returncode in (0, -signal.SIGKILL), f"{args}: {writer.returncode} {stderr}"
@@ -184,7 +184,7 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
     # The rounds did what they claim: most writers died, many in mid-write.
     assert stats["killed"] + stats["completed"] == ROUNDS
     assert stats["killed"] >= ROUNDS // 2, stats
-    assert stats["cut mid-write"] >= ROUNDS // 5, stats
+    assert stats["cut mid-write"] >= ROUNDS // 10, stats
 
     # The next command after the last kill leaves nothing behind either.
     timed_start("last")

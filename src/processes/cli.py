@@ -121,16 +121,21 @@ def _main(
 # -- completion ---------------------------------------------------------------------------
 
 
-def _complete_records(ctx: typer.Context, incomplete: str, names: bool) -> list[str]:
+def _complete_records(
+    ctx: typer.Context, incomplete: str, names: bool, active_only: bool = False
+) -> list[str]:
     try:
         from .store import Store
 
         root = ctx.find_root()
         doc = Store(root.params.get("store")).read()
+        # Targets of stop/pause/resume are active: on a large store only those
+        # are decoded, so completion stays quick.
+        records = doc.active() if active_only else list(doc.processes.values())
     except Exception:  # completion must never fail loudly
         return []
     out: list[str] = []
-    for rec in doc.processes.values():
+    for rec in records:
         out.append(rec["uid"])
         if names and rec["timeline"]["terminated"] == -1:
             out.append(rec["name"])
@@ -138,6 +143,10 @@ def _complete_records(ctx: typer.Context, incomplete: str, names: bool) -> list[
 
 
 def _complete_target(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _complete_records(ctx, incomplete, names=True, active_only=True)
+
+
+def _complete_any_target(ctx: typer.Context, incomplete: str) -> list[str]:
     return _complete_records(ctx, incomplete, names=True)
 
 
@@ -170,6 +179,15 @@ TargetArg = Annotated[
 AtOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--at", metavar="TIME", help="When it happened (default: now). See 'proc times'."),
+]
+ShowTargetArg = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Argument(
+        metavar="[TARGET]",
+        help="A UID, or a name (its active process, else its latest); default: the one active.",
+        autocompletion=_complete_any_target,
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -315,7 +333,7 @@ def ls(
 
 
 @app.command()
-def show(ctx: typer.Context, target: TargetArg = None, json: JsonOpt = False) -> None:
+def show(ctx: typer.Context, target: ShowTargetArg = None, json: JsonOpt = False) -> None:
     """Show one process in full, its disruptions as a tree.
 
     A name means its active process, else its latest one.
