@@ -70,7 +70,7 @@ def lazy(doc: dict[str, Any]) -> Document:
     return Document(None, "mem", raw=layout.encode(doc))
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=documents(), ops=OPS, data=st.data())
 def test_lazy_and_eager_documents_agree(doc: dict[str, Any], ops: Any, data: Any) -> None:
     eager = Document(json.loads(json.dumps(doc)), "mem")

@@ -194,7 +194,12 @@ class Document:
         else:
             assert self._layout is not None
             key = str(uid)
-            if key not in self._cache and key not in self._order:
+            if key in self._cache and self._cache[key] is None:
+                # Put again after a delete: like a dict, it now comes last.
+                if key in self._order:
+                    self._order.remove(key)
+                self._order.append(key)
+            elif key not in self._cache and key not in self._order:
                 if key in self._absent or self._layout.span(key) is None:
                     self._order.append(key)
             self._cache[key] = record
@@ -237,11 +242,13 @@ class Document:
         added: list[bytes] = []
         for uid in self._dirty:
             rec = self._cache.get(uid)
-            if uid in self._order:
+            span = None if uid in self._absent else self._layout.span(uid)
+            if span is None:
                 continue
-            span = self._layout.span(uid)
-            if span is not None:
-                edits[span] = b"" if rec is None else layout.encode_record(uid, rec)
+            if uid in self._order or rec is None:
+                edits[span] = b""  # deleted, or moved to the end
+            else:
+                edits[span] = layout.encode_record(uid, rec)
         for uid in self._order:
             rec = self._cache.get(uid)
             if rec is not None:
