@@ -57,7 +57,7 @@ def loads(data: bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise DecodeError(f"not UTF-8 text (byte {exc.start})") from None
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
         except json.JSONDecodeError as exc:
             raise DecodeError(
                 f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -72,19 +72,23 @@ def loads(data: bytes) -> Any:
 def loads_exact(data: bytes) -> Any:
     """Decode one small JSON value written by proc (a store line), exactly.
 
-    orjson is used whenever it reads the value exactly: it is imported anyway to
-    write, and the stdlib's decoder would cost its import and regex set-up.
+    The stdlib: for a few lines its import costs a fraction of orjson's, which
+    also loads dataclasses, uuid and datetime when it starts.
     """
-    if _orjson_exact(data):
-        import orjson
-
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
     import json
 
     return json.loads(data.decode("utf-8"))
+
+
+def _finite(text: str) -> float:
+    # As orjson does: a number too large for a double (1e999) is an error, not inf,
+    # which no JSON writer could write back.
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        import json
+
+        raise json.JSONDecodeError(f"number {text} is too large", text, 0)
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -111,14 +115,24 @@ def dumps(doc: Any) -> bytes:
     return (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode("ascii")
 
 
-def dumps_compact(value: Any) -> bytes:
-    """Compact JSON with no newline and no spaces (one store line)."""
-    import orjson
+def dumps_compact(value: Any, many: bool = False) -> bytes:
+    """Compact JSON with no newline and no spaces (one store line).
 
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        pass
+    The stdlib's C encoder for a few values (a cheap import); orjson when
+    ``many`` values are being encoded, where its speed outweighs its import.
+    """
+    if many:
+        import orjson
+
+        try:
+            return orjson.dumps(value)
+        except TypeError:
+            pass  # a lone surrogate or a huge integer: the stdlib writes it exactly
     import json
 
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+            "utf-8"
+        )
+    except UnicodeEncodeError:  # a lone surrogate: escape it, stay lossless
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")

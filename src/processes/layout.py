@@ -32,9 +32,9 @@ class LayoutError(ValueError):
     """The bytes are not in proc's layout (the caller decodes them in full instead)."""
 
 
-def encode_record(uid: str, record: Any) -> bytes:
+def encode_record(uid: str, record: Any, many: bool = False) -> bytes:
     """One line: ``"<uid>":<compact record>`` (no separator)."""
-    return b'"' + uid.encode("ascii") + b'":' + codec.dumps_compact(record)
+    return b'"' + uid.encode("ascii") + b'":' + codec.dumps_compact(record, many)
 
 
 def encode_tail(doc: dict[str, Any]) -> bytes:
@@ -48,7 +48,8 @@ def encode_tail(doc: dict[str, Any]) -> bytes:
 def encode(doc: dict[str, Any]) -> bytes:
     """A whole document in the layout."""
     procs = doc.get("processes", {})
-    lines = SEP.join(encode_record(uid, rec) for uid, rec in procs.items())
+    many = len(procs) > 200
+    lines = SEP.join(encode_record(uid, rec, many) for uid, rec in procs.items())
     return HEAD + lines + (b"\n" if lines else b"") + encode_tail(doc)
 
 

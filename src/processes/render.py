@@ -61,21 +61,34 @@ def _clean(text: str) -> str:
 
 
 def dumps_json(obj: Any) -> str:
-    """JSON text for stdout: UTF-8, indented, no colour."""
-    big = isinstance(obj, list) and len(obj) > 2000
-    if big:
-        import orjson
+    """JSON text for stdout: UTF-8, indented, no colour.
 
-        try:
-            return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode("utf-8")
-        except TypeError:
-            pass
-    import json
+    orjson at every size: the stdlib's indenting encoder is pure Python, slower
+    on a few hundred records than orjson's import.
+    """
+    import orjson
 
     try:
-        return json.dumps(obj, indent=2, ensure_ascii=False)
-    except UnicodeEncodeError:
-        return json.dumps(obj, indent=2)
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:
+        pass  # e.g. a lone surrogate or a huge integer: the stdlib writes it exactly
+    import json
+
+    return json.dumps(obj, indent=2)
+
+
+def write_json_bytes(obj: Any) -> None:
+    """:func:`dumps_json` straight to stdout as bytes (no decode and re-encode)."""
+    import orjson
+
+    try:
+        data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        sys.stdout.write(dumps_json(obj) + "\n")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _dumps_line(obj: Any) -> str:
@@ -126,7 +139,7 @@ class Output:
             return
         rows = tlm.enrich_all(list(recs), self.now)
         if self.mode == "json":
-            self.write(dumps_json(rows))
+            write_json_bytes(rows)
         elif self.mode == "jsonl":
             out = sys.stdout
             for e in rows:

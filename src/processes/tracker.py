@@ -69,8 +69,8 @@ def check_time(at: int | None, now: int, after: int | None = None, what: str = "
     """``at`` (default ``now``), refused when in the future or before ``after``."""
     if at is None:
         at = now
-    from .timespec import ACCEPTED
-
+    if at < 0 or at > now or (after is not None and at < after):
+        from .timespec import ACCEPTED  # only on the error path: it imports re
     if at < 0:
         raise TimeOrderError(
             f"the {what} lies before 1970-01-01, the start of epoch time; {ACCEPTED}"
@@ -142,8 +142,22 @@ def resolve(
     )
 
 
+def _start_key(r: Record) -> tuple[int, str]:
+    return r["timeline"]["initialized"], r["uid"]
+
+
 def _by_start(records: Iterable[Record]) -> list[Record]:
-    return sorted(records, key=lambda r: (r["timeline"]["initialized"], r["uid"]))
+    out = list(records)
+    # Records are mostly stored in start order already; checking that is
+    # cheaper than sorting 100,000 keys.
+    prev: tuple[int, str] | None = None
+    for r in out:
+        key = (r["timeline"]["initialized"], r["uid"])
+        if prev is not None and key < prev:
+            out.sort(key=_start_key)
+            return out
+        prev = key
+    return out
 
 
 class Filter:
@@ -174,8 +188,11 @@ def select(doc: Document, flt: Filter | None = None, now: int | None = None) -> 
     """
     flt = flt or Filter()
     now = int(time.time()) if now is None else now
+    records = doc.processes.values()
+    if not (flt.name or flt.layer is not None or flt.state or flt.since or flt.until):
+        return _limit(_by_start(records), flt.limit)  # no filter: skip the per-record tests
     out = []
-    for rec in doc.processes.values():
+    for rec in records:
         if flt.name is not None and rec["name"] != flt.name:
             continue
         if flt.layer is not None and tlm.layer_of(rec["uid"]) != flt.layer:
@@ -193,10 +210,13 @@ def select(doc: Document, flt: Filter | None = None, now: int | None = None) -> 
         if flt.until is not None and tl["initialized"] > flt.until:
             continue
         out.append(rec)
-    out = _by_start(out)
-    if flt.limit is not None:
-        out = out[-flt.limit :] if flt.limit > 0 else []
-    return out
+    return _limit(_by_start(out), flt.limit)
+
+
+def _limit(records: list[Record], limit: int | None) -> list[Record]:
+    if limit is None:
+        return records
+    return records[-limit:] if limit > 0 else []
 
 
 def active(doc: Document) -> list[Record]:
