@@ -228,3 +228,28 @@ def test_exit_code_table_lists_0_to_3() -> None:
         if m:
             codes.append(int(m.group(1)))
     assert codes == [0, 1, 2, 3]
+
+
+def test_every_test_the_readme_names_exists() -> None:
+    # The guarantees table names the tests that prove each promise; a renamed
+    # or deleted test must not leave the README pointing at nothing.
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    assert len(named) >= 8
+    last_file = None
+    for file, func in named:
+        path = root / file
+        assert path.is_file(), file
+        if func:
+            assert re.search(rf"^def {func}\(", path.read_text(encoding="utf-8"), re.M), (
+                f"{file}::{func}"
+            )
+        last_file = file
+    assert last_file is not None
+    # "::name" right after a file refers to that file.
+    for func in re.findall(r"`::(\w+)`", text):
+        assert any(
+            re.search(rf"^def {func}\(", (root / f).read_text(encoding="utf-8"), re.M)
+            for f, _ in named
+        ), func
