@@ -192,6 +192,18 @@ def ls(
         )
     now = _now()
     out = _output(json, jsonl, now)
+    store = st.open()
+    doc = store.read()
+    if out.is_json and not (states or name or layer is not None or since or until):
+        from .listing import lines
+        from .render import write_record_lines
+
+        # The full listing of a store proc wrote: spliced from the stored lines
+        # and a cache of the derived fields, without decoding the records.
+        got = lines(doc, store, now, limit)
+        if got is not None:
+            write_record_lines(got, jsonl)
+            return 0
     flt = tracker.Filter(
         state=states[0] if states else None,
         name=name,
@@ -200,7 +212,7 @@ def ls(
         until=_time(until, now),
         limit=limit,
     )
-    out.records(tracker.select(st.open().read(), flt, now))
+    out.records(tracker.select(doc, flt, now))
     return 0
 
 

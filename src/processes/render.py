@@ -77,15 +77,16 @@ def dumps_json(obj: Any) -> str:
     return json.dumps(obj, indent=2)
 
 
-def write_json_bytes(obj: Any) -> None:
-    """:func:`dumps_json` straight to stdout as bytes (no decode and re-encode)."""
-    import orjson
+def write_record_lines(lines: list[bytes], jsonl: bool) -> None:
+    """Records already encoded as compact JSON objects, to stdout as bytes.
 
-    try:
-        data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        sys.stdout.write(dumps_json(obj) + "\n")
-        return
+    ``--json``: one array, one record a line (readable, greppable, and what jq
+    takes); ``--jsonl``: one record a line, no array.
+    """
+    if jsonl:
+        data = b"\n".join(lines) + b"\n" if lines else b""
+    else:
+        data = b"[\n" + b",\n".join(lines) + b"\n]\n" if lines else b"[]\n"
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
@@ -138,12 +139,11 @@ class Output:
             self._table(recs, title)
             return
         rows = tlm.enrich_all(list(recs), self.now)
-        if self.mode == "json":
-            write_json_bytes(rows)
-        elif self.mode == "jsonl":
-            out = sys.stdout
-            for e in rows:
-                out.write(_dumps_line(e) + "\n")
+        if self.is_json:
+            from .codec import dumps_compact
+
+            many = len(rows) > 200
+            write_record_lines([dumps_compact(e, many) for e in rows], self.mode == "jsonl")
         else:
             out = sys.stdout
             for e in rows:
