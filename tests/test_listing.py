@@ -4,7 +4,9 @@ records, whatever state the cache is in."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from processes import Store, tracker
-from processes.listing import cache_path, lines
+from processes.listing import MAGIC, cache_path, lines
 from processes.timeline import enrich, latest_event
 
 NOW = 2_000_000_000
@@ -84,14 +86,30 @@ def test_a_damaged_or_lying_cache_entry_is_recomputed(store_path: Path) -> None:
     expected = general(store)
     assert fast(store) == expected
     cache = Path(cache_path(store))
-    # A line whose CRC no longer matches the record is recomputed...
-    text = cache.read_bytes().replace(b"\t1", b"\t9", 1)
-    cache.write_bytes(text)
+
+    def write(payload: bytes) -> None:
+        cache.write_bytes(MAGIC + b"%08x\n" % zlib.crc32(payload) + payload)
+
+    def read() -> Any:
+        return marshal.loads(cache.read_bytes()[len(MAGIC) + 9 :])
+
+    entries = read()
+    crc, start, suffix = entries[uid.encode()]
+    # An entry whose CRC no longer matches the record is recomputed...
+    entries[uid.encode()] = (crc + 1, start, b',"state":"lie"}')
+    write(marshal.dumps(entries))
     assert fast(store) == expected
-    # ...and a damaged file is ignored and rewritten.
-    cache.write_bytes(b"proc-ls-1\nnot a valid line\n")
+    # ...entries of the wrong shape are ignored...
+    write(marshal.dumps({uid.encode(): "nonsense"}))
     assert fast(store) == expected
-    assert cache.read_bytes().startswith(b"proc-ls-1\n" + uid.encode() + b"\t")
+    # ...and a damaged file (its checksum fails) is ignored and rewritten.
+    good = cache.read_bytes()
+    cache.write_bytes(good[:-3] + b"xyz")
+    assert fast(store) == expected
+    assert read() == {uid.encode(): (crc, start, suffix)}
+    cache.write_bytes(MAGIC + b"not marshal data")
+    assert fast(store) == expected
+    assert read() == {uid.encode(): (crc, start, suffix)}
 
 
 def test_a_changed_stopped_record_is_not_served_from_the_cache(store_path: Path) -> None:
