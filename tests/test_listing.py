@@ -182,3 +182,16 @@ def test_cli_listing_is_the_same_from_both_paths(store_path: Path, flag: str) ->
             rec.pop("duration_s")
             rec.pop("active_s")
     assert a == b
+
+
+def test_an_old_leftover_cache_temp_file_is_removed_by_the_next_change(store_path: Path) -> None:
+    store = Store(store_path)
+    tracker.start(store, "a")
+    old = store_path.parent / f".{store_path.name}.ls.4242.0badcafe.tmp"
+    new = store_path.parent / f".{store_path.name}.ls.4243.0badcafe.tmp"
+    old.write_bytes(b"partial")
+    new.write_bytes(b"being written")
+    os.utime(old, (0, 0))
+    tracker.start(store, "b")
+    assert not old.exists()
+    assert new.exists()  # a listing may still be writing it

@@ -480,16 +480,22 @@ class Store:
         real = self.real
         directory = os.path.dirname(real) or "."
         prefix = "." + os.path.basename(real) + "."
+        cache_prefix = prefix + "ls."  # the listing cache's, written without the lock
         try:
             names = os.listdir(directory)
         except OSError:
             return
         for name in names:
-            if _is_temp_name(name, prefix):
-                try:
-                    os.unlink(os.path.join(directory, name))
-                except OSError:
-                    pass
+            path = os.path.join(directory, name)
+            try:
+                if _is_temp_name(name, prefix):
+                    os.unlink(path)
+                elif (
+                    _is_temp_name(name, cache_prefix) and time.time() - os.stat(path).st_mtime > 60
+                ):
+                    os.unlink(path)  # an old one only: a listing may be writing a new one
+            except OSError:
+                pass
 
     # -- undo --------------------------------------------------------------------------
 
