@@ -162,7 +162,16 @@ def test_a_writer_killed_at_any_moment_leaves_a_whole_store(store_path: Path) ->
         )
         assert writer.stdout is not None
         assert writer.stdout.readline() == b"ready\n"
-        time.sleep(rng.uniform(0.0, 0.4))
+        if round_no % 2:
+            time.sleep(rng.uniform(0.0, 0.4))  # a random moment
+        else:
+            # Aimed: as soon as a temp file exists, i.e. in the middle of a write.
+            # Writes are quick, so random moments alone rarely land there.
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and not any(
+                n.endswith(".tmp") for n in os.listdir(store_path.parent)
+            ):
+                pass
         os.kill(writer.pid, signal.SIGKILL)
         out, err = writer.communicate(timeout=30)
         assert writer.returncode == -signal.SIGKILL, err
