@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from processes import Store, tracker
-from processes.listing import MAGIC, cache_path, lines
+from processes.listing import MAGIC, MAX_CHUNKS, _load, cache_path, lines
 from processes.timeline import enrich, latest_event
 
 NOW = 2_000_000_000
@@ -88,10 +88,12 @@ def test_a_damaged_or_lying_cache_entry_is_recomputed(store_path: Path) -> None:
     cache = Path(cache_path(store))
 
     def write(payload: bytes) -> None:
-        cache.write_bytes(MAGIC + b"%08x\n" % zlib.crc32(payload) + payload)
+        cache.write_bytes(MAGIC + b"%08x %d\n" % (zlib.crc32(payload), len(payload)) + payload)
 
     def read() -> Any:
-        return marshal.loads(cache.read_bytes()[len(MAGIC) + 9 :])
+        entries, _, damaged = _load(str(cache))
+        assert not damaged
+        return entries
 
     entries = read()
     crc, start, suffix = entries[uid.encode()]
@@ -195,3 +197,23 @@ def test_an_old_leftover_cache_temp_file_is_removed_by_the_next_change(store_pat
     tracker.start(store, "b")
     assert not old.exists()
     assert new.exists()  # a listing may still be writing it
+
+
+def test_new_entries_are_appended_and_the_cache_compacted(store_path: Path) -> None:
+    store = Store(store_path)
+    cache = Path(cache_path(store))
+    for i in range(MAX_CHUNKS + 3):
+        uid = tracker.start(store, f"j{i}", at=100 + 10 * i, now=NOW).record["uid"]
+        tracker.stop(store, uid, at=105 + 10 * i, now=NOW)
+        assert fast(store) == general(store)
+        entries, chunks, damaged = _load(str(cache))
+        assert not damaged
+        assert len(entries) == i + 1
+        assert 1 <= chunks <= MAX_CHUNKS
+    # A torn append (a listing killed mid-write) is noticed and repaired.
+    with open(cache, "ab") as fh:
+        fh.write(b"0badcafe 999\npartial")
+    assert _load(str(cache))[2] is True
+    assert fast(store) == general(store)
+    entries, chunks, damaged = _load(str(cache))
+    assert not damaged and chunks == 1 and len(entries) == MAX_CHUNKS + 3

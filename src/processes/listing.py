@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .store import Document, Store
 
-MAGIC = b"proc-ls-2 %d.%d\n" % sys.version_info[:2]
+MAGIC = b"proc-ls-3 %d.%d\n" % sys.version_info[:2]
 DERIVED = ("layer", "state", "started_at", "ended_at", "duration_s", "active_s")
 Entry = tuple[int, int, bytes]  # (crc of the stored line, start time, suffix)
 
@@ -37,40 +37,82 @@ def cache_path(store: Store) -> str:
     return store.real + ".ls"
 
 
-def _load(path: str) -> dict[bytes, Entry]:
+MAX_CHUNKS = 32
+"""Appended chunks before the cache is rewritten as one."""
+
+
+def _load(path: str) -> tuple[dict[bytes, Entry], int, bool]:
+    """``(entries, chunks, damaged)``. The file is MAGIC, then chunks of
+    ``"<crc32> <length>\\n" + marshal payload``; later chunks add entries."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
-        return {}
-    # The payload's CRC comes first: a damaged file never reaches marshal,
-    # which is not meant to read damaged data.
-    head, payload = data[: len(MAGIC) + 9], data[len(MAGIC) + 9 :]
-    if not head.startswith(MAGIC) or head[len(MAGIC) :] != b"%08x\n" % zlib.crc32(payload):
-        return {}
-    try:
-        out = marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return {}  # a damaged cache is no cache
-    if not isinstance(out, dict):
-        return {}
-    return out
+        return {}, 0, False
+    if not data.startswith(MAGIC):
+        return {}, 0, bool(data)
+    out: dict[bytes, Entry] = {}
+    pos, chunks = len(MAGIC), 0
+    while pos < len(data):
+        # Each chunk's CRC is checked first: a damaged chunk never reaches
+        # marshal, which is not meant to read damaged data.
+        end = data.find(b"\n", pos, pos + 32)
+        if end < 0:
+            return out, chunks, True
+        try:
+            crc, length = (
+                int(x, 16 if i == 0 else 10) for i, x in enumerate(data[pos:end].split())
+            )
+        except ValueError:
+            return out, chunks, True
+        payload = data[end + 1 : end + 1 + length]
+        if len(payload) != length or zlib.crc32(payload) != crc:
+            return out, chunks, True
+        try:
+            part = marshal.loads(payload)
+        except (ValueError, EOFError, TypeError):
+            return out, chunks, True
+        if not isinstance(part, dict):
+            return out, chunks, True
+        out.update(part)
+        chunks += 1
+        pos = end + 1 + length
+    return out, chunks, False
+
+
+def _chunk(entries: dict[bytes, Entry]) -> bytes:
+    payload = marshal.dumps(entries)
+    return b"%08x %d\n" % (zlib.crc32(payload), len(payload)) + payload
 
 
 def _save(path: str, entries: dict[bytes, Entry]) -> None:
-    payload = marshal.dumps(entries)
-    body = b"%08x\n" % zlib.crc32(payload) + payload
     directory, base = os.path.split(path)
     tmp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(MAGIC + body)
+            fh.write(MAGIC + _chunk(entries))
         os.replace(tmp, path)
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _append(path: str, entries: dict[bytes, Entry]) -> None:
+    # One write of one small chunk with O_APPEND: concurrent listings cannot
+    # interleave inside it, and a chunk lost to a concurrent rewrite is only
+    # computed again next time.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.write(fd, _chunk(entries))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def lines(doc: Document, store: Store, now: int, limit: int | None = None) -> list[bytes] | None:
@@ -83,19 +125,20 @@ def lines(doc: Document, store: Store, now: int, limit: int | None = None) -> li
     region = layout.region
     stored = region.split(b",\n") if region else []
     path = cache_path(store)
-    cache = _load(path)
+    cache, chunks, damaged = _load(path)
     try:
         out, starts, uids, fresh, hits = _splice(stored, cache, now)
     except (TypeError, ValueError):  # an entry of the wrong shape: drop the cache
-        cache = {}
+        cache, damaged = {}, True
         out, starts, uids, fresh, hits = _splice(stored, cache, now)
-    if hits != len(cache):  # entries for records gone or changed: keep the live ones
+    if damaged or hits != len(cache) or chunks >= MAX_CHUNKS or (fresh and not chunks):
+        # Entries for records gone or changed, a damaged file, or too many
+        # chunks: rewrite it with the live entries only.
         keep = {u: cache[u] for u in uids if u in cache and u not in fresh}
         keep.update(fresh)
         _save(path, keep)
     elif fresh:  # the common case after a stop: every entry still good, a few new
-        cache.update(fresh)
-        _save(path, cache)
+        _append(path, fresh)
     # Stored lines are in start order unless a process was started with --at in
     # the past; checking that is much cheaper than sorting.
     in_order = (
