@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from . import tracker
-from .errors import ProcError, StoreError
+from .errors import ProcError
 from .store import Store
 
 EXIT_TIMEOUT = 124
@@ -205,8 +205,3 @@ def _execute(
         outcome["timed_out"] = True
         return outcome, EXIT_TIMEOUT
     return outcome, code if code >= 0 else 128 - code
-
-
-def describe_failure(error: StoreError | ProcError) -> str:
-    """The stderr line when the end of a run could not be recorded."""
-    return f"the command ran, but its end could not be recorded: {error.message}"

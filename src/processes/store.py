@@ -27,7 +27,7 @@ from .errors import InvalidRecordError, LockTimeoutError, StoreError
 
 TYPE_CHECKING = False  # typing costs start-up time; only type checkers need it
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from typing import Any
 
 ENV_STORE = "PROC_STORE"
@@ -573,9 +573,3 @@ def _fsync_dir(directory: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def mutate(store: Store, change: Callable[[Document], Any]) -> Any:
-    """Run ``change`` on the document under the lock and write the result."""
-    with store.transaction() as doc:
-        return change(doc)
