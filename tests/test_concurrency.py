@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers import seed_store
+
 from processes import Store
 
 WORKERS = 32
@@ -126,27 +128,8 @@ while True:
 """
 
 
-def _prefill(path: Path, count: int) -> dict[str, Any]:
-    procs = {}
-    for i in range(count):
-        uid = f"1-{i:04x}"
-        procs[uid] = {
-            "name": f"old {i}",
-            "uid": uid,
-            "timeline": {
-                "initialized": 1_700_000_000 + i,
-                "terminated": 1_700_000_500 + i,
-                "disruptions": [
-                    {"pause": {"initialized": 1_700_000_100 + i, "terminated": 1_700_000_200 + i}}
-                ],
-            },
-        }
-    path.write_text(json.dumps({"processes": procs}, indent=2), encoding="utf-8")
-    return procs
-
-
 def test_a_writer_killed_at_any_moment_leaves_a_whole_store(store_path: Path) -> None:
-    old = _prefill(store_path, 3000)
+    old = seed_store(store_path, 3000)
     rng = random.Random(20261204)
     committed: dict[str, str] = {}
     env = dict(os.environ, PROC_LOCK_TIMEOUT="30")

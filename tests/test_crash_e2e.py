@@ -17,45 +17,22 @@ many kills land in the middle of writing the new file. After every kill:
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+from helpers import PROC, UID_LINE, seed_store
 
 from processes import Store
 
-PROC = Path(sys.executable).with_name("proc")
 RECORDS = 20_000
 ROUNDS = 100  # kills; never fewer than 100
-UID_LINE = re.compile(r"^\d+-[0-9a-f]{4,}\n$")
-
-
-def seed(path: Path) -> dict[str, Any]:
-    """Write the store directly, in the seed's format, and return its records."""
-    procs = {}
-    for i in range(RECORDS):
-        uid = f"1-{i:04x}"
-        procs[uid] = {
-            "name": f"old {i}",
-            "uid": uid,
-            "timeline": {
-                "initialized": 1_700_000_000 + i,
-                "terminated": 1_700_000_500 + i,
-                "disruptions": [
-                    {"pause": {"initialized": 1_700_000_100 + i, "terminated": 1_700_000_200 + i}}
-                ],
-            },
-        }
-    path.write_text(json.dumps({"processes": procs}), encoding="utf-8")
-    return procs
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -77,7 +54,7 @@ def test_sigkill_at_random_moments_never_loses_a_committed_change(
 ) -> None:
     assert ROUNDS >= 100
     assert PROC.exists(), f"the installed console script is missing: {PROC}"
-    old = seed(store_path)
+    old = seed_store(store_path, RECORDS)
     directory = store_path.parent
     known = {store_path.name, store_path.name + ".lock", store_path.name + ".prev", "home"}
     temp_name = re.compile(r"^" + re.escape("." + store_path.name) + r"\.\d+\.[0-9a-f]{8}\.tmp$")

@@ -13,18 +13,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import PROC, UID_LINE, ok, proc
 
-PROC = Path(sys.executable).with_name("proc")
 BIN = PROC.parent
 JQ = shutil.which("jq")
 needs_jq = pytest.mark.skipif(JQ is None, reason="jq is not installed")
 
-UID_LINE = re.compile(r"^\d+-[0-9a-f]{4,}\n$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]")
 BOX = re.compile("[\u2500-\u257f]")
 
@@ -37,31 +35,9 @@ def _neutral_output_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _require_proc() -> None:
-    if not PROC.exists():
-        pytest.fail(
-            f"the installed console script is missing: {PROC} "
-            "(install the project into this interpreter's environment: pip install -e .)"
-        )
-
-
-def proc(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``proc`` with ``args``; stdin is not a terminal."""
-    _require_proc()
-    return subprocess.run(
-        [str(PROC), *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kw,
-    )
-
-
 def sh(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``script`` with bash (strict mode), the venv's bin first on PATH."""
-    _require_proc()
+    assert PROC.exists(), f"the installed console script is missing: {PROC}"
     full = dict(env)
     full["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(
@@ -72,13 +48,6 @@ def sh(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
-
-
-def ok(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    detail = f"exit {res.returncode}\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}"
-    assert res.returncode == 0, detail
-    assert "Traceback" not in res.stderr, res.stderr
-    return res
 
 
 def ls_json(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -415,7 +384,7 @@ def _colour_params(text: str) -> list[int]:
 def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
     import pty
 
-    _require_proc()
+    assert PROC.exists(), f"the installed console script is missing: {PROC}"
     primary, secondary = pty.openpty()
     try:
         res = subprocess.run(

@@ -12,29 +12,14 @@ import fcntl
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import UID_LINE, proc
 
-PROC = Path(sys.executable).with_name("proc")
 README = Path(__file__).resolve().parents[1] / "README.md"
-UID_LINE = re.compile(r"^\d+-[0-9a-f]{4,}\n$")
-
-
-def proc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert PROC.exists(), f"the installed console script is missing: {PROC}"
-    return subprocess.run(
-        [str(PROC), *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def running_store(path: Path) -> None:

@@ -13,36 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-PROC = Path(sys.executable).with_name("proc")
-UID_LINE = re.compile(r"^\d+-[0-9a-f]{4,}\n$")
-
-
-def proc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert PROC.exists(), f"the installed console script is missing: {PROC}"
-    return subprocess.run(
-        [str(PROC), *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def ok(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    detail = f"exit {res.returncode}\nstdout: {res.stdout!r}\nstderr: {res.stderr!r}"
-    assert res.returncode == 0, detail
-    assert "Traceback" not in res.stderr, detail
-    return res
+from helpers import UID_LINE, ok, proc
 
 
 def start(name: str, env: dict[str, str], *extra: str) -> str:

@@ -92,12 +92,6 @@ def write_record_lines(lines: list[bytes], jsonl: bool) -> None:
     sys.stdout.buffer.flush()
 
 
-def _dumps_line(obj: Any) -> str:
-    import json
-
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 class Output:
     """The form of stdout for one command: ``json``, ``jsonl``, ``table`` or ``plain``."""
 
@@ -185,8 +179,7 @@ class Output:
     def record(self, rec: Record) -> None:
         """One process in full, its disruptions as a tree."""
         if self.is_json:
-            line = dumps_json(self.enrich(rec))
-            self.write(line if self.mode == "json" else _dumps_line(self.enrich(rec)))
+            self.write(dumps_json(self.enrich(rec)))
             return
         e = self.enrich(rec)
         lines = [

@@ -80,9 +80,7 @@ class Document:
     :attr:`processes` decodes everything once; from then on it is a plain dict.
     """
 
-    def __init__(
-        self, data: dict[str, Any] | None, path: str, size: int = 0, raw: bytes | None = None
-    ) -> None:
+    def __init__(self, data: dict[str, Any] | None, path: str, raw: bytes | None = None) -> None:
         from .layout import Layout
 
         self._data = data
@@ -96,7 +94,6 @@ class Document:
         self._tail: dict[str, Any] | None = None  # lazy: decoded non-record keys
         self._tail_changed = False
         self.path = path
-        self.size = size
         self.changed = False
 
     # -- whole-document access ------------------------------------------------------
@@ -307,7 +304,7 @@ class Store:
         if fault is not None:
             where, problem = fault
             raise StoreError(self.path, problem, where)
-        return Document(obj, self.path, len(data))
+        return Document(obj, self.path)
 
     def read(self) -> Document:
         """A validated snapshot, without the lock (writes are atomic renames)."""
@@ -341,7 +338,7 @@ class Store:
                 from .layout import LayoutError
 
                 try:
-                    return Document(None, self.path, len(data), raw=data)
+                    return Document(None, self.path, raw=data)
                 except LayoutError:
                     pass
         return self.decode(data)
